@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# fashrec.sh: the project's two commands and the local cluster.
+#
+#   ./fashrec.sh demo     install what is missing, build and install the extension, start the
+#                         project-local PostgreSQL cluster, create the extension, run the demo
+#   ./fashrec.sh test     install what is missing and run every test (what CI runs)
+#   ./fashrec.sh setup    only install what is missing
+#   ./fashrec.sh start | stop | status | psql [args]   the local cluster (127.0.0.1:$FASHREC_PORT)
+#
+# Everything is idempotent: a second run skips what is done.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PG_MAJOR=15
+PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_CONFIG=$PGBIN/pg_config
+PORT=${FASHREC_PORT:-5499}
+PGDATA_DIR=${FASHREC_PGDATA:-$ROOT/.pgdata}
+DEPS=$ROOT/.deps
+VENV=$DEPS/venv
+ORT_VERSION=1.32.0
+CARGO_PGRX_VERSION=0.18.1
+APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang pkg-config
+    sudo dataset-fashion-mnist unzip)
+PY_PACKAGES=(pytest==8.3.4 "psycopg[binary]==3.2.3" pgvector==0.3.6 numpy==2.1.3)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# PostgreSQL refuses to run as root, so the cluster belongs to the postgres user when we are root.
+as_pg() { if [ "$(id -u)" = 0 ]; then sudo -u postgres "$@"; else "$@"; fi; }
+
+setup_apt() {
+    local missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing Debian packages: ${missing[*]}"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+setup_pgrx() {
+    if ! cargo pgrx --version 2>/dev/null | grep -q "$CARGO_PGRX_VERSION"; then
+        say "installing cargo-pgrx $CARGO_PGRX_VERSION (about 5 minutes, once)"
+        cargo install cargo-pgrx --version "$CARGO_PGRX_VERSION" --locked
+    fi
+    if ! grep -qs "^pg$PG_MAJOR = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+        say "pointing cargo-pgrx at PostgreSQL $PG_MAJOR"
+        cargo pgrx init --pg$PG_MAJOR "$PG_CONFIG" >/dev/null
+    fi
+}
+
+# ONNX Runtime's shared library, taken from the PyPI wheel (no other download source works offline).
+setup_onnxruntime() {
+    local lib=$DEPS/onnxruntime/libonnxruntime.so.$ORT_VERSION
+    [ -f "$lib" ] && return
+    say "fetching the ONNX Runtime $ORT_VERSION library from its PyPI wheel"
+    mkdir -p "$DEPS/wheels" "$DEPS/onnxruntime"
+    python3 -m pip download -q --no-deps --only-binary=:all: -d "$DEPS/wheels" "onnxruntime==$ORT_VERSION"
+    unzip -q -o -j "$DEPS"/wheels/onnxruntime-$ORT_VERSION-*.whl "onnxruntime/capi/libonnxruntime.so*" -d "$DEPS/onnxruntime"
+    [ -f "$lib" ] || die "the onnxruntime wheel did not contain libonnxruntime.so.$ORT_VERSION"
+}
+
+setup_python() {
+    local stamp=$VENV/.installed-$(printf '%s\n' "${PY_PACKAGES[@]}" | md5sum | cut -c1-12)
+    [ -f "$stamp" ] && return
+    say "creating the Python environment for tests in .deps/venv"
+    python3 -m venv "$VENV" || { as_root apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$VENV"; }
+    "$VENV/bin/pip" install -q "${PY_PACKAGES[@]}"
+    touch "$stamp"
+}
+
+setup() {
+    command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first"
+    command -v python3 >/dev/null || die "python3 not found: install Python 3 first"
+    setup_apt
+    setup_pgrx
+    setup_onnxruntime
+    setup_python
+}
+
+# Builds the extension and installs it into the system PostgreSQL $PG_MAJOR.
+install_extension() {
+    say "building and installing the extension (release)"
+    local sudo_flag=()
+    [ "$(id -u)" = 0 ] || sudo_flag=(--sudo)
+    (cd "$ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" "${sudo_flag[@]}" >/dev/null)
+}
+
+cluster_running() { [ -f "$PGDATA_DIR/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
+
+start() {
+    if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+        say "creating the local cluster in $PGDATA_DIR"
+        mkdir -p "$PGDATA_DIR"
+        [ "$(id -u)" = 0 ] && chown postgres: "$PGDATA_DIR" && chmod 700 "$PGDATA_DIR"
+        as_pg test -w "$PGDATA_DIR" || die "$PGDATA_DIR is not writable by the postgres user; set FASHREC_PGDATA to a folder it can write"
+        as_pg "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    fi
+    if ! cluster_running; then
+        say "starting the local cluster on 127.0.0.1:$PORT"
+        as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w start \
+            -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$PGDATA_DIR'" >/dev/null
+    fi
+}
+
+stop() { cluster_running && as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null; say "local cluster stopped"; }
+
+local_psql() { "$PGBIN/psql" -X -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
+
+demo() {
+    setup
+    install_extension
+    start
+    local_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'fashrec'" | grep -q 1 \
+        || local_psql -d postgres -qc "CREATE DATABASE fashrec"
+    local_psql -d fashrec -qc "CREATE EXTENSION IF NOT EXISTS fashrec"
+    say "smoke query"
+    local_psql -d fashrec -c "SELECT '[1,2,3]'::vector <-> '[3,2,1]' AS l2_distance, avg(v) AS taste_profile FROM (VALUES ('[1,0,1]'::vector), ('[0,1,1]')) t(v)"
+    say "ready: ./fashrec.sh psql opens the database 'fashrec' (127.0.0.1:$PORT, user postgres)"
+}
+
+test_all() {
+    setup
+    cd "$ROOT"
+    say "unit tests of the PostgreSQL-free crates"
+    cargo test --workspace --exclude fashrec
+    say "in-server tests (cargo pgrx test)"
+    local pgrx_data=/tmp/fashrec-pgrx-test-$(id -u)
+    mkdir -p "$pgrx_data" && { [ "$(id -u)" != 0 ] || chown postgres: "$pgrx_data"; }
+    local runas=()
+    [ "$(id -u)" = 0 ] && runas=(--runas postgres)
+    cargo pgrx test pg$PG_MAJOR "${runas[@]}" --pgdata "$pgrx_data"
+    install_extension
+    cargo build --release -p fashrec-cli
+    say "SQL regression and client tests in fresh backends (temporary cluster)"
+    local out
+    out=$(mktemp -d /tmp/fashrec-regress.XXXXXX)
+    chmod 777 "$out"
+    FASHREC_CLI=$ROOT/target/release/fashrec PATH=$VENV/bin:$PATH \
+        pg_virtualenv -v $PG_MAJOR "$ROOT/tests/run-server-tests.sh" "$out"
+}
+
+case "${1:-}" in
+    setup) setup ;;
+    demo) demo ;;
+    test) test_all ;;
+    start) start ;;
+    stop) stop ;;
+    status) if cluster_running; then echo "running on 127.0.0.1:$PORT ($PGDATA_DIR)"; else echo "stopped"; fi ;;
+    psql) shift; local_psql -d fashrec "$@" ;;
+    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,44 @@
+//! Turns the crates' errors into SQL ERRORs with the right SQLSTATE.
+
+use fashrec_vector::VectorError;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::{PgLogLevel, PgSqlErrorCode};
+
+/// Raises `err` as an ERROR; the transaction aborts and the connection lives on.
+pub fn raise(err: VectorError) -> ! {
+    let code = match err {
+        VectorError::Syntax { .. } => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
+        VectorError::OutOfRange(_) | VectorError::Overflow | VectorError::Underflow => {
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
+        }
+        VectorError::TooManyDims(_) => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        VectorError::TypmodTooSmall | VectorError::TypmodTooLarge => {
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE
+        }
+        VectorError::BinaryLength { .. } | VectorError::BinaryUnused(_) => {
+            PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION
+        }
+        VectorError::NaN
+        | VectorError::Infinite
+        | VectorError::Empty
+        | VectorError::DimsMismatch { .. }
+        | VectorError::DifferentDims(..) => PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+    };
+    let mut report = ErrorReport::new(code, err.to_string(), pgrx::function_name!());
+    if let Some(detail) = err.detail() {
+        report = report.set_detail(detail);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("an ERROR report does not return")
+}
+
+/// `result.or_raise()`: the value, or an ERROR.
+pub trait OrRaise<T> {
+    fn or_raise(self) -> T;
+}
+
+impl<T> OrRaise<T> for Result<T, VectorError> {
+    fn or_raise(self) -> T {
+        self.unwrap_or_else(|err| raise(err))
+    }
+}

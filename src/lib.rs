@@ -1,0 +1,21 @@
+//! fashrec: multimodal product search and recommendation inside PostgreSQL.
+//! This crate is glue: algorithms live in the PostgreSQL-free crates under crates/.
+
+::pgrx::pg_module_magic!(name, version);
+
+mod error;
+mod vector;
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}
