@@ -26,19 +26,19 @@ pub fn vector_mul(a: VectorArg, b: VectorArg) -> Vector {
 
 /// Number of dimensions.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-fn vector_dims(a: VectorArg) -> i32 {
+pub fn vector_dims(a: VectorArg) -> i32 {
     a.as_slice().len() as i32
 }
 
 /// Euclidean norm.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-fn vector_norm(a: VectorArg) -> f64 {
+pub fn vector_norm(a: VectorArg) -> f64 {
     a.as_slice().iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt()
 }
 
 /// The vector scaled to unit length; a zero vector is returned unchanged.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-fn l2_normalize(a: VectorArg) -> Vector {
+pub fn l2_normalize(a: VectorArg) -> Vector {
     Vector(v::l2_normalize(a.as_slice()))
 }
 
