@@ -117,7 +117,12 @@ demo() {
     start
     local_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'fashrec'" | grep -q 1 \
         || local_psql -d postgres -qc "CREATE DATABASE fashrec"
-    local_psql -d fashrec -qc "CREATE EXTENSION IF NOT EXISTS fashrec"
+    PGOPTIONS="-c client_min_messages=warning" local_psql -d fashrec -qc "CREATE EXTENSION IF NOT EXISTS fashrec"
+    say "loading the Fashion-MNIST catalog into table products"
+    (cd "$ROOT" && cargo build --release -q -p fashrec-cli)
+    "$ROOT/target/release/fashrec" load --url "postgresql://postgres@127.0.0.1:$PORT/fashrec"
+    local_psql -d fashrec -c "SELECT category, count(*) AS products, round(avg(price), 2) AS avg_price,
+        string_agg(DISTINCT gender, ', ') AS genders FROM products GROUP BY category ORDER BY category"
     say "smoke query"
     local_psql -d fashrec -c "SELECT '[1,2,3]'::vector <-> '[3,2,1]' AS l2_distance, avg(v) AS taste_profile FROM (VALUES ('[1,0,1]'::vector), ('[0,1,1]')) t(v)"
     say "ready: ./fashrec.sh psql opens the database 'fashrec' (127.0.0.1:$PORT, user postgres)"
