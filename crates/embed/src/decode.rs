@@ -1,8 +1,7 @@
 //! Decodes uploaded images safely: the format is sniffed from the bytes, the size is refused from
-//! the header before any pixel buffer is allocated, EXIF orientation is applied and transparency
-//! is composited onto white (shop photos are products on a light background).
+//! the header before any pixel buffer is allocated, and EXIF orientation is applied.
 
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use std::io::Cursor;
 
 /// Bounds on what an upload may cost to decode.
@@ -39,8 +38,8 @@ pub enum DecodeError {
     Corrupt(String),
 }
 
-/// Decodes `bytes` into an upright RGB image with transparency flattened onto white.
-pub fn decode_image(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, DecodeError> {
+/// Decodes `bytes` into an upright image (GIF: its first frame).
+pub fn decode_image(bytes: &[u8], limits: DecodeLimits) -> Result<DynamicImage, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -70,29 +69,13 @@ pub fn decode_image(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Deco
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     img.apply_orientation(orientation);
-    Ok(flatten_on_white(img))
-}
-
-/// Composites any alpha channel onto a white background.
-fn flatten_on_white(img: DynamicImage) -> RgbImage {
-    if !img.color().has_alpha() {
-        return img.into_rgb8();
-    }
-    let rgba = img.into_rgba8();
-    let mut out = RgbImage::new(rgba.width(), rgba.height());
-    for (dst, src) in out.pixels_mut().zip(rgba.pixels()) {
-        let alpha = u32::from(src[3]);
-        for c in 0..3 {
-            dst[c] = ((u32::from(src[c]) * alpha + 255 * (255 - alpha) + 127) / 255) as u8;
-        }
-    }
-    out
+    Ok(img)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{ImageFormat, Rgba, RgbaImage};
+    use image::{GenericImageView, ImageFormat, RgbImage};
     use proptest::prelude::*;
 
     fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
@@ -112,13 +95,6 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{format:?}: {e}"));
             assert_eq!(img.dimensions(), (40, 30), "{format:?}");
         }
-    }
-
-    #[test]
-    fn transparency_becomes_white() {
-        let clear = DynamicImage::ImageRgba8(RgbaImage::from_pixel(4, 4, Rgba([0, 0, 0, 0])));
-        let img = decode_image(&encode(&clear, ImageFormat::Png), DecodeLimits::default()).expect("png");
-        assert!(img.pixels().all(|p| p.0 == [255, 255, 255]));
     }
 
     #[test]
