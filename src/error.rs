@@ -42,3 +42,26 @@ impl<T> OrRaise<T> for Result<T, VectorError> {
         self.unwrap_or_else(|err| raise(err))
     }
 }
+
+/// Raises an index error as an ERROR, with a hint where the user can fix it.
+pub fn raise_ivf(err: fashrec_ivf::Error) -> ! {
+    use fashrec_ivf::Error as E;
+    let (code, hint) = match &err {
+        E::DimensionMismatch { .. } | E::NotFinite { .. } => (PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, None),
+        E::TooManyDimensions { .. } | E::RelationFull { .. } => (PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED, None),
+        E::InvalidOption(_) => (PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, None),
+        E::MemoryBudget { .. } => (
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            Some("Raise maintenance_work_mem (SET maintenance_work_mem = '1GB'), or use fewer lists."),
+        ),
+        E::Corrupt { .. } | E::BlockOutOfRange { .. } | E::TooManyPages { .. } => {
+            (PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED, Some("REINDEX the index."))
+        }
+    };
+    let mut report = ErrorReport::new(code, format!("fashrec_ivf: {err}"), pgrx::function_name!());
+    if let Some(hint) = hint {
+        report = report.set_hint(hint);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("an ERROR report does not return")
+}

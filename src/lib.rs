@@ -4,7 +4,15 @@
 ::pgrx::pg_module_magic!(name, version);
 
 mod error;
+mod index;
 mod vector;
+
+/// Registers the settings and index options when the library is loaded.
+#[pgrx::pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    index::gucs::register();
+    index::options::register();
+}
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

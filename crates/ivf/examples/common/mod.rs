@@ -1,0 +1,184 @@
+//! Shared by the benchmark programs: data loading, exact ground truth, timing, arguments.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::time::Instant;
+
+use fashrec_ivf::{Metric, Neighbor, Tid};
+
+/// Where Debian's dataset-fashion-mnist package puts the data.
+pub const FMNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+/// Vectors of one dimension, one after another.
+pub struct Vectors {
+    pub dims: usize,
+    pub data: Vec<f32>,
+}
+
+impl Vectors {
+    pub fn len(&self) -> usize {
+        self.data.len() / self.dims
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dims..(i + 1) * self.dims]
+    }
+}
+
+/// Reads a gzip idx3 image file (magic 2051, count, rows, cols, then one byte per pixel) as
+/// f32 pixel values 0..=255, unscaled: the same numbers FAISS gets.
+pub fn read_idx_images(path: &str) -> Vectors {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_end(&mut bytes)
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let word = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize;
+    assert_eq!(word(0), 2051, "{path}: not an idx3 image file");
+    let (count, rows, cols) = (word(4), word(8), word(12));
+    let pixels = &bytes[16..16 + count * rows * cols];
+    Vectors {
+        dims: rows * cols,
+        data: pixels.iter().map(|&b| b as f32).collect(),
+    }
+}
+
+/// Row number to tid and back: 256 rows per heap block, like a real table would spread them.
+pub fn tid(row: usize) -> Tid {
+    Tid::new((row / 256) as u32, (row % 256 + 1) as u16)
+}
+
+pub fn row_of(tid: Tid) -> usize {
+    tid.block as usize * 256 + tid.offset as usize - 1
+}
+
+/// Top-k by brute force, one query at a time over every row: the "exact scan" a database
+/// without an index does (a score per row, a bounded heap).
+pub fn exact_scan(base: &Vectors, metric: Metric, query: &[f32], k: usize, keep: impl Fn(usize) -> bool) -> Vec<Neighbor> {
+    let mut heap = std::collections::BinaryHeap::with_capacity(k + 1);
+    for i in 0..base.len() {
+        if !keep(i) {
+            continue;
+        }
+        let n = Neighbor { tid: tid(i), score: metric.score(query, base.row(i)) };
+        if heap.len() < k {
+            heap.push(n);
+        } else if let Some(mut worst) = heap.peek_mut() {
+            if n < *worst {
+                *worst = n;
+            }
+        }
+    }
+    heap.into_sorted_vec()
+}
+
+/// Exact top-k row numbers for every query, computed on `threads` threads in cache-sized
+/// tiles (many queries against one block of base rows) so that it takes seconds, not minutes.
+pub fn ground_truth(base: &Vectors, queries: &Vectors, k: usize, threads: usize, keep: &(dyn Fn(usize) -> bool + Sync)) -> Vec<Vec<usize>> {
+    let dims = base.dims;
+    let tile_queries = 32;
+    let tile_rows = ((512 << 10) / (dims * 4)).max(16);
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); queries.len()];
+    let per_thread = queries.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        for (t, part) in out.chunks_mut(per_thread).enumerate() {
+            scope.spawn(move || {
+                let first = t * per_thread;
+                for (tile, slots) in part.chunks_mut(tile_queries).enumerate() {
+                    let q0 = first + tile * tile_queries;
+                    let mut heaps: Vec<std::collections::BinaryHeap<Neighbor>> =
+                        (0..slots.len()).map(|_| Default::default()).collect();
+                    for r0 in (0..base.len()).step_by(tile_rows) {
+                        let r1 = (r0 + tile_rows).min(base.len());
+                        for (j, heap) in heaps.iter_mut().enumerate() {
+                            let q = queries.row(q0 + j);
+                            for r in r0..r1 {
+                                if !keep(r) {
+                                    continue;
+                                }
+                                let n = Neighbor { tid: tid(r), score: fashrec_distance::l2_squared(q, base.row(r)) };
+                                if heap.len() < k {
+                                    heap.push(n);
+                                } else if let Some(mut worst) = heap.peek_mut() {
+                                    if n < *worst {
+                                        *worst = n;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    for (slot, heap) in slots.iter_mut().zip(heaps) {
+                        *slot = heap.into_sorted_vec().iter().map(|n| row_of(n.tid)).collect();
+                    }
+                }
+            });
+        }
+    });
+    out
+}
+
+/// |got ∩ truth| / |truth| over the first k of each.
+pub fn recall_at(got: &[usize], truth: &[usize], k: usize) -> f64 {
+    let truth = &truth[..truth.len().min(k)];
+    if truth.is_empty() {
+        return 1.0;
+    }
+    got.iter().take(k).filter(|r| truth.contains(r)).count() as f64 / truth.len() as f64
+}
+
+/// Seconds since `start`.
+pub fn seconds(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64()
+}
+
+/// `--name value` arguments.
+pub struct Args(HashMap<String, String>);
+
+impl Args {
+    pub fn parse() -> Args {
+        let mut map = HashMap::new();
+        let mut args = std::env::args().skip(1);
+        while let Some(name) = args.next() {
+            let Some(name) = name.strip_prefix("--") else {
+                panic!("unexpected argument {name}; arguments are --name value");
+            };
+            let value = args.next().unwrap_or_else(|| panic!("--{name} needs a value"));
+            map.insert(name.to_string(), value);
+        }
+        Args(map)
+    }
+
+    pub fn get<T: std::str::FromStr>(&self, name: &str, default: T) -> T {
+        match self.0.get(name) {
+            Some(v) => v.parse().unwrap_or_else(|_| panic!("--{name}: cannot parse {v}")),
+            None => default,
+        }
+    }
+
+    pub fn list(&self, name: &str, default: &str) -> Vec<u32> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or(default)
+            .split(',')
+            .map(|p| p.trim().parse().unwrap_or_else(|_| panic!("--{name}: cannot parse {p}")))
+            .collect()
+    }
+
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+/// Writes ground truth as little-endian i32 rows of k, the format faiss_ivfflat.py reads.
+pub fn write_ground_truth(path: &str, truth: &[Vec<usize>], k: usize) {
+    let mut bytes = Vec::with_capacity(truth.len() * k * 4);
+    for row in truth {
+        for j in 0..k {
+            bytes.extend_from_slice(&(row.get(j).map_or(-1, |&r| r as i32)).to_le_bytes());
+        }
+    }
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+}

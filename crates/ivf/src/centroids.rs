@@ -1,0 +1,100 @@
+//! Centroid pages: one item per list, holding the list's entry points and its centroid.
+//!
+//! Item header words: the list's first block (fixed at build, so a scan can follow it without
+//! further locking) and its insert block, the first page that may have room (a hint: inserts
+//! move it forward, vacuum moves it back; a stale value only costs walking a few full pages).
+
+use crate::error::{Error, Result};
+use crate::meta::Meta;
+use crate::metric::Scorer;
+use crate::page::{item_header, PageKind, ITEM_HEADER_WORDS};
+use crate::storage::{BlockNumber, Relation, WriteSet};
+
+/// Where a list's chain starts and where inserts should start looking for room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ListHead {
+    pub first: BlockNumber,
+    pub insert: BlockNumber,
+}
+
+/// Calls `visit(list, head, centroid)` for every list in order, holding one page at a time.
+pub(crate) fn for_each_centroid<R: Relation>(
+    rel: &R,
+    meta: &Meta,
+    mut visit: impl FnMut(u32, ListHead, &[f32]),
+) -> Result<()> {
+    let stride = meta.stride();
+    let mut list = 0u32;
+    for page_index in 0..meta.centroid_pages {
+        let block = meta.centroid_slot(0).0 + page_index;
+        let page = rel.read(block)?;
+        page.expect_kind(PageKind::Centroid, block)?;
+        let expected = (meta.lists - list).min(meta.per_page() as u32) as usize;
+        if page.count() != expected {
+            return Err(Error::corrupt(block, "wrong number of centroids"));
+        }
+        for item in page.items(stride, block)?.chunks_exact(stride) {
+            let [first, insert] = item_header(item);
+            visit(list, ListHead { first, insert }, &item[ITEM_HEADER_WORDS..]);
+            list += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The list whose centroid scores lowest against a prepared vector (ties: the lower list).
+pub(crate) fn nearest_list<R: Relation>(
+    rel: &R,
+    meta: &Meta,
+    vector: &[f32],
+) -> Result<(u32, ListHead)> {
+    let scorer = meta.metric.scorer();
+    let mut best: Option<(f32, u32, ListHead)> = None;
+    for_each_centroid(rel, meta, |list, head, centroid| {
+        let score = scorer(vector, centroid);
+        if best.is_none_or(|(s, _, _)| score.total_cmp(&s).is_lt()) {
+            best = Some((score, list, head));
+        }
+    })?;
+    best.map(|(_, list, head)| (list, head))
+        .ok_or_else(|| Error::corrupt(meta.centroid_slot(0).0, "index has no lists"))
+}
+
+/// Index of the lowest-scoring centroid in a flat array (ties: the lower index).
+pub(crate) fn nearest_in(centroids: &[f32], dims: usize, scorer: Scorer, vector: &[f32]) -> u32 {
+    let mut best = (f32::INFINITY, 0u32);
+    for (list, centroid) in centroids.chunks_exact(dims).enumerate() {
+        let score = scorer(vector, centroid);
+        if score.total_cmp(&best.0).is_lt() {
+            best = (score, list as u32);
+        }
+    }
+    best.1
+}
+
+/// Changes one list's insert block in its own atomic change, if `decide` (given the current
+/// head) returns a new value. Locks only the centroid page, after the caller released the rest.
+pub(crate) fn update_insert_block<R: Relation>(
+    rel: &R,
+    meta: &Meta,
+    list: u32,
+    decide: impl FnOnce(ListHead) -> Option<BlockNumber>,
+) -> Result<()> {
+    let (block, index) = meta.centroid_slot(list);
+    let stride = meta.stride();
+    let mut ws = rel.begin();
+    let slot = ws.lock(block)?;
+    let page = ws.page(slot);
+    page.expect_kind(PageKind::Centroid, block)?;
+    let items = page.items(stride, block)?;
+    let Some(item) = items.chunks_exact(stride).nth(index) else {
+        return Err(Error::corrupt(block, "centroid missing"));
+    };
+    let [first, insert] = item_header(item);
+    if let Some(new) = decide(ListHead { first, insert }) {
+        if new != insert {
+            ws.page_mut(slot).set_item_header(index, stride, [first, new]);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! Looking inside an index: list sizes and balance, every stored tid, and a structural check.
+
+use std::collections::HashSet;
+
+use crate::centroids::{for_each_centroid, nearest_in, ListHead};
+use crate::error::{Error, Result};
+use crate::meta::{Meta, META_BLOCK};
+use crate::page::{item_header, PageKind, ITEM_HEADER_WORDS};
+use crate::storage::{BlockNumber, Relation, INVALID_BLOCK};
+use crate::{decode_tid, Tid, FLAG_ZERO_NORM};
+
+/// An index's shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexInfo {
+    /// The meta page.
+    pub meta: Meta,
+    /// Blocks in the relation.
+    pub blocks: BlockNumber,
+    /// Items in each list.
+    pub list_sizes: Vec<u64>,
+    /// Pages in each list's chain.
+    pub list_pages: Vec<u32>,
+    /// Items in all lists.
+    pub rows: u64,
+    /// Largest list over the mean list (1.0 is perfect balance; 0 for an empty index).
+    pub imbalance: f64,
+    /// Standard deviation of list sizes over their mean (0 for an empty index).
+    pub coefficient_of_variation: f64,
+    /// Lists without items.
+    pub empty_lists: u32,
+}
+
+/// Reports the lists, their sizes and the imbalance.
+pub fn inspect<R: Relation>(rel: &R) -> Result<IndexInfo> {
+    let meta = Meta::read(rel)?;
+    let heads = list_heads(rel, &meta)?;
+    let mut list_sizes = Vec::with_capacity(heads.len());
+    let mut list_pages = Vec::with_capacity(heads.len());
+    for head in &heads {
+        let (mut items, mut pages) = (0u64, 0u32);
+        walk_chain(rel, &meta, head.first, |_, page_items| {
+            items += page_items.len() as u64 / meta.stride() as u64;
+            pages += 1;
+            Ok(())
+        })?;
+        list_sizes.push(items);
+        list_pages.push(pages);
+    }
+    let rows: u64 = list_sizes.iter().sum();
+    let mean = rows as f64 / list_sizes.len().max(1) as f64;
+    let max = list_sizes.iter().copied().max().unwrap_or(0) as f64;
+    let variance = list_sizes
+        .iter()
+        .map(|&s| (s as f64 - mean).powi(2))
+        .sum::<f64>()
+        / list_sizes.len().max(1) as f64;
+    let (imbalance, coefficient_of_variation) = if mean > 0.0 {
+        (max / mean, variance.sqrt() / mean)
+    } else {
+        (0.0, 0.0)
+    };
+    Ok(IndexInfo {
+        empty_lists: list_sizes.iter().filter(|&&s| s == 0).count() as u32,
+        meta,
+        blocks: rel.nblocks(),
+        list_sizes,
+        list_pages,
+        rows,
+        imbalance,
+        coefficient_of_variation,
+    })
+}
+
+/// Every tid in the index, sorted, duplicates kept: the extension compares this with the
+/// heap to verify that every live row is indexed exactly once.
+pub fn collect_tids<R: Relation>(rel: &R) -> Result<Vec<Tid>> {
+    let meta = Meta::read(rel)?;
+    let mut tids = Vec::new();
+    for head in list_heads(rel, &meta)? {
+        walk_chain(rel, &meta, head.first, |_, items| {
+            tids.extend(
+                items
+                    .chunks_exact(meta.stride())
+                    .map(|item| decode_tid(item_header(item)).0),
+            );
+            Ok(())
+        })?;
+    }
+    tids.sort_unstable();
+    Ok(tids)
+}
+
+/// What the structural check found besides hard corruption (which is an error).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Items in all lists.
+    pub rows: u64,
+    /// Pages in list chains.
+    pub list_pages: u64,
+    /// Blocks no chain reaches (all-zero pages a crash or an aborted extend left).
+    pub unreachable_blocks: u64,
+    /// Of those, blocks that are initialised (none are expected).
+    pub unreachable_initialised: u64,
+    /// Tids stored more than once.
+    pub duplicate_tids: Vec<Tid>,
+    /// Items not in the list of their nearest centroid (none are expected).
+    pub misplaced: u64,
+}
+
+impl CheckReport {
+    /// Whether nothing unexpected was found.
+    pub fn is_clean(&self) -> bool {
+        self.unreachable_initialised == 0 && self.duplicate_tids.is_empty() && self.misplaced == 0
+    }
+}
+
+/// Verifies the structure: page kinds, chains without cycles or shared pages, insert blocks on
+/// their chains, item counts, finite vectors, unique tids, every item in its nearest list.
+/// Reads every page; meant for tests and for a consistency-check SQL function.
+pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
+    let meta = Meta::read(rel)?;
+    let dims = meta.dims as usize;
+    let mut centroids = Vec::with_capacity(meta.lists as usize * dims);
+    let mut heads = Vec::with_capacity(meta.lists as usize);
+    for_each_centroid(rel, &meta, |_, head, centroid| {
+        heads.push(head);
+        centroids.extend_from_slice(centroid);
+    })?;
+    let scorer = meta.metric.scorer();
+    let mut report = CheckReport::default();
+    let mut reached: HashSet<BlockNumber> = HashSet::new();
+    reached.insert(META_BLOCK);
+    reached.extend((0..meta.centroid_pages).map(|i| meta.centroid_slot(0).0 + i));
+    let mut tids = Vec::new();
+    for (list, head) in heads.iter().enumerate() {
+        let mut insert_on_chain = false;
+        walk_chain(rel, &meta, head.first, |block, items| {
+            if !reached.insert(block) {
+                return Err(Error::corrupt(block, "page belongs to two chains"));
+            }
+            insert_on_chain |= block == head.insert;
+            report.list_pages += 1;
+            for item in items.chunks_exact(meta.stride()) {
+                let (tid, flags) = decode_tid(item_header(item));
+                let vector = &item[ITEM_HEADER_WORDS..];
+                if vector.iter().any(|x| !x.is_finite()) {
+                    return Err(Error::corrupt(block, "stored vector is not finite"));
+                }
+                tids.push(tid);
+                report.rows += 1;
+                let zero = flags & FLAG_ZERO_NORM != 0;
+                if !zero && nearest_in(&centroids, dims, scorer, vector) != list as u32 {
+                    report.misplaced += 1;
+                }
+            }
+            Ok(())
+        })?;
+        if !insert_on_chain {
+            return Err(Error::corrupt(head.insert, "insert block is not on its list's chain"));
+        }
+    }
+    for block in 0..rel.nblocks() {
+        if !reached.contains(&block) {
+            report.unreachable_blocks += 1;
+            report.unreachable_initialised += !rel.read(block)?.is_new() as u64;
+        }
+    }
+    tids.sort_unstable();
+    report.duplicate_tids = tids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    report.duplicate_tids.dedup();
+    Ok(report)
+}
+
+/// Each list's first and insert blocks.
+fn list_heads<R: Relation>(rel: &R, meta: &Meta) -> Result<Vec<ListHead>> {
+    let mut heads = Vec::with_capacity(meta.lists as usize);
+    for_each_centroid(rel, meta, |_, head, _| heads.push(head))?;
+    Ok(heads)
+}
+
+/// Calls `visit(block, items)` for every page of a chain, checking kinds and cycles.
+fn walk_chain<R: Relation>(
+    rel: &R,
+    meta: &Meta,
+    first: BlockNumber,
+    mut visit: impl FnMut(BlockNumber, &[f32]) -> Result<()>,
+) -> Result<()> {
+    let mut block = first;
+    let mut pages = 0;
+    while block != INVALID_BLOCK {
+        pages += 1;
+        if pages > rel.nblocks() {
+            return Err(Error::corrupt(first, "list chain has a cycle"));
+        }
+        let page = rel.read(block)?;
+        page.expect_kind(PageKind::List, block)?;
+        if page.count() > meta.per_page() {
+            return Err(Error::corrupt(block, "more items than fit on a page"));
+        }
+        visit(block, page.items(meta.stride(), block)?)?;
+        block = page.next();
+    }
+    Ok(())
+}

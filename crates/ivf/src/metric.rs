@@ -1,0 +1,158 @@
+//! Distance metrics, and how vectors are prepared so that one kernel orders them.
+//!
+//! Every distance is turned into a *score*: smaller is nearer, and results are ordered by
+//! score (IEEE total order), then by heap pointer.
+//! - L2: the squared Euclidean distance (the square root does not change the order).
+//! - Inner product: the negative inner product, which is pgvector's `<#>` value.
+//! - Cosine: vectors are scaled to unit length when they are built, inserted or queried, and
+//!   the score is the negative inner product of the unit vectors, i.e. cosine distance - 1.
+//!   Scaling once at write time makes the scan loop the same single dot product as inner
+//!   product, with no norms per candidate. A zero vector has no direction: it is stored as
+//!   zeros with a flag and always scores +infinity, so it sorts last, as its NaN cosine
+//!   distance does in PostgreSQL.
+
+use crate::error::{Error, Result};
+
+/// How the index measures distance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// Euclidean distance (`<->`).
+    L2,
+    /// Cosine distance (`<=>`).
+    Cosine,
+    /// Negative inner product (`<#>`).
+    InnerProduct,
+}
+
+/// A scoring kernel: smaller is nearer.
+pub(crate) type Scorer = fn(&[f32], &[f32]) -> f32;
+
+impl Metric {
+    /// The number stored on the meta page.
+    pub(crate) fn id(self) -> u32 {
+        match self {
+            Metric::L2 => 1,
+            Metric::Cosine => 2,
+            Metric::InnerProduct => 3,
+        }
+    }
+
+    /// The metric a stored number names.
+    pub(crate) fn from_id(id: u32) -> Option<Metric> {
+        match id {
+            1 => Some(Metric::L2),
+            2 => Some(Metric::Cosine),
+            3 => Some(Metric::InnerProduct),
+            _ => None,
+        }
+    }
+
+    /// The kernel that scores a prepared query against a stored vector.
+    pub(crate) fn scorer(self) -> Scorer {
+        match self {
+            Metric::L2 => fashrec_distance::l2_squared,
+            Metric::Cosine | Metric::InnerProduct => negative_dot,
+        }
+    }
+
+    /// Score of two prepared vectors (see the module documentation).
+    pub fn score(self, a: &[f32], b: &[f32]) -> f32 {
+        (self.scorer())(a, b)
+    }
+
+    /// Checks `vector` and writes the form the index stores and compares into `out`; returns
+    /// false for a zero vector under cosine (which is then stored as zeros, flagged).
+    pub fn prepare(self, vector: &[f32], dims: usize, out: &mut Vec<f32>) -> Result<bool> {
+        if vector.len() != dims {
+            return Err(Error::DimensionMismatch {
+                expected: dims as u32,
+                actual: vector.len(),
+            });
+        }
+        if let Some(index) = vector.iter().position(|x| !x.is_finite()) {
+            return Err(Error::NotFinite { index });
+        }
+        out.clear();
+        out.extend_from_slice(vector);
+        if self != Metric::Cosine {
+            return Ok(true);
+        }
+        // f64 so that huge elements do not overflow the norm to infinity.
+        let norm = vector.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
+        if norm == 0.0 {
+            return Ok(false);
+        }
+        for x in out.iter_mut() {
+            *x = (*x as f64 / norm) as f32;
+        }
+        Ok(true)
+    }
+
+    /// The SQL distance a score stands for: `<->`, `<=>` or `<#>` as pgvector computes them.
+    pub fn distance(self, score: f32) -> f64 {
+        match self {
+            Metric::L2 => (score as f64).sqrt(),
+            Metric::Cosine if score.is_infinite() => f64::NAN,
+            Metric::Cosine => 1.0 + score as f64,
+            Metric::InnerProduct => score as f64,
+        }
+    }
+}
+
+/// 0 - a.b: positive zero rather than -0.0 when orthogonal, and NaN (from inf - inf, only with
+/// huge elements) mapped to +infinity so that it sorts last.
+fn negative_dot(a: &[f32], b: &[f32]) -> f32 {
+    let score = 0.0 - fashrec_distance::dot(a, b);
+    if score.is_nan() {
+        f32::INFINITY
+    } else {
+        score
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+            assert_eq!(Metric::from_id(metric.id()), Some(metric));
+        }
+        assert_eq!(Metric::from_id(0), None);
+    }
+
+    #[test]
+    fn prepare_checks_and_normalises() {
+        let mut out = Vec::new();
+        assert!(Metric::L2.prepare(&[3.0, 4.0], 3, &mut out).is_err());
+        assert_eq!(
+            Metric::L2.prepare(&[1.0, f32::NAN], 2, &mut out),
+            Err(Error::NotFinite { index: 1 })
+        );
+        assert!(Metric::Cosine.prepare(&[3.0, 4.0], 2, &mut out).unwrap());
+        assert_eq!(out, vec![0.6, 0.8]);
+        assert!(!Metric::Cosine.prepare(&[0.0, 0.0], 2, &mut out).unwrap());
+        assert!(Metric::InnerProduct.prepare(&[3.0, 4.0], 2, &mut out).unwrap());
+        assert_eq!(out, vec![3.0, 4.0]);
+        let mut huge = Vec::new();
+        Metric::Cosine
+            .prepare(&[f32::MAX, f32::MAX], 2, &mut huge)
+            .unwrap();
+        assert!((huge[0] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
+    }
+
+    #[test]
+    fn scores_order_like_sql_distances() {
+        let (a, b) = ([1.0f32, 0.0], [0.0f32, 2.0]);
+        assert_eq!(Metric::L2.score(&a, &b), 5.0);
+        assert_eq!(Metric::L2.distance(5.0), 5f64.sqrt());
+        assert_eq!(Metric::InnerProduct.score(&a, &[3.0, 1.0]), -3.0);
+        // Orthogonal: +0, never -0, so ties compare equal under the total order.
+        assert!(Metric::InnerProduct.score(&a, &b).is_sign_positive());
+        assert_eq!(Metric::Cosine.distance(-1.0), 0.0);
+        assert!(Metric::Cosine.distance(f32::INFINITY).is_nan());
+        let big = [f32::MAX, -f32::MAX];
+        assert_eq!(Metric::InnerProduct.score(&big, &[f32::MAX, f32::MAX]), f32::INFINITY);
+    }
+}

@@ -1,0 +1,98 @@
+//! The page-storage seam: the only thing the index knows about where its pages live.
+//!
+//! The index is a set of fixed-size pages addressed by block number, exactly like a PostgreSQL
+//! relation. Two implementations exist: [`crate::memory::MemoryRelation`] for tests and
+//! benchmarks, and the extension's, on PostgreSQL shared buffers with generic WAL.
+//!
+//! # Contract
+//!
+//! **Reading.** [`Relation::read`] returns a guard holding a *shared* lock (and pin) on one
+//! page; the page does not change while the guard lives. The index never holds more than one read
+//! guard at a time, and never holds a read guard while it locks a page for writing.
+//!
+//! **Writing.** Every change goes through a [`WriteSet`] from [`Relation::begin`]: it is *one
+//! atomic change*, i.e. one generic WAL record. Pages join it with [`WriteSet::lock`] (an
+//! existing block, locked *exclusively*) or [`WriteSet::extend`] (a new all-zero block at the
+//! end of the relation). Dropping the write set commits it: every page obtained through
+//! [`WriteSet::page_mut`] is written, all of them or none, and the locks are released. An
+//! implementation may skip pages that were never borrowed mutably (and write no record at all if
+//! none was). When the drop happens during a panic (for instance a PostgreSQL error turned into
+//! an unwinding panic), the implementation must discard the changes instead (`GenericXLogAbort`).
+//!
+//! The index keeps these promises, which make the PostgreSQL implementation simple:
+//! - at most [`MAX_PAGES_PER_WRITE`] pages per write set (GenericXLog's limit);
+//! - all pages of a write set are locked before any of them is modified, and no error is
+//!   returned after a modification, so a commit never writes half a change;
+//! - locks are taken in one global order, which rules out deadlocks between backends: pages
+//!   of a list chain in chain order, then a newly extended page, then a centroid page. Scans
+//!   hold one shared lock at a time. The meta page is written only by the build.
+//! - a new page is initialised in the same write set that links it into a chain, so no chain
+//!   ever points at an uninitialised page. A crash may leave unlinked all-zero pages behind;
+//!   they are unreachable and harmless.
+//!
+//! **Growing.** [`WriteSet::extend`] adds one block at the end of the relation (PostgreSQL:
+//! `LockRelationForExtension` + `ReadBufferExtended(P_NEW)` + exclusive lock, then register the
+//! buffer with `GENERIC_XLOG_FULL_IMAGE`). No other backend reaches the new block until a page
+//! that links it is committed.
+
+use std::ops::Deref;
+
+use crate::error::Result;
+use crate::page::Page;
+
+/// A page address inside the relation, as in PostgreSQL.
+pub type BlockNumber = u32;
+
+/// "No block": the end of a chain.
+pub const INVALID_BLOCK: BlockNumber = u32::MAX;
+
+/// The most pages one atomic change may touch (PostgreSQL's `MAX_GENERIC_XLOG_PAGES`).
+pub const MAX_PAGES_PER_WRITE: usize = 4;
+
+/// A relation: fixed-size pages that can be read, changed atomically, and appended to.
+pub trait Relation {
+    /// A shared lock on one page, released on drop.
+    type ReadGuard<'a>: Deref<Target = Page>
+    where
+        Self: 'a;
+
+    /// One atomic change in progress, committed on drop.
+    type Write<'a>: WriteSet
+    where
+        Self: 'a;
+
+    /// Locks `block` for reading.
+    fn read(&self, block: BlockNumber) -> Result<Self::ReadGuard<'_>>;
+
+    /// Starts one atomic change (one WAL record); pages join it through the returned set.
+    fn begin(&self) -> Self::Write<'_>;
+
+    /// How many blocks the relation has.
+    fn nblocks(&self) -> BlockNumber;
+}
+
+/// The pages of one atomic change, each locked exclusively until the change is committed.
+pub trait WriteSet {
+    /// Locks existing `block` exclusively and adds it to the change; returns its slot.
+    fn lock(&mut self, block: BlockNumber) -> Result<usize>;
+
+    /// Appends a new all-zero block to the relation and adds it to the change.
+    fn extend(&mut self) -> Result<(usize, BlockNumber)>;
+
+    /// The block number of a slot.
+    fn block(&self, slot: usize) -> BlockNumber;
+
+    /// The page in a slot, as this change sees it.
+    fn page(&self, slot: usize) -> &Page;
+
+    /// The page in a slot, to modify; only pages borrowed this way need to be written.
+    fn page_mut(&mut self, slot: usize) -> &mut Page;
+
+    /// Commits the change; the same as dropping it, spelled out where that reads better.
+    fn commit(self)
+    where
+        Self: Sized,
+    {
+        drop(self)
+    }
+}

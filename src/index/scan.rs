@@ -1,0 +1,105 @@
+//! Index scans: rank the lists by their centroid's distance to the query, read the nearest
+//! `probes` lists, and return rows nearest first; when WHERE clauses keep rejecting rows, read
+//! the next-nearest lists until `max_probes`.
+
+use super::gucs;
+use super::storage::PgRelation;
+use super::vector_of;
+use crate::error::raise_ivf;
+use fashrec_ivf::{Meta, Metric, Scan};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::PgMemoryContexts;
+
+/// What one scan remembers between amgettuple calls.
+struct ScanState {
+    scan: Option<Scan>,
+    metric: Metric,
+}
+
+/// `ambeginscan`: sets up an ordered scan.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32, norderbys: i32) -> pg_sys::IndexScanDesc {
+    // SAFETY: RelationGetIndexScan allocates the descriptor; the order-by arrays must be
+    // allocated by the access method (a second query on the connection crashed without them).
+    unsafe {
+        let scan = pg_sys::RelationGetIndexScan(index, nkeys, norderbys);
+        let n = norderbys.max(1) as usize;
+        (*scan).xs_orderbyvals = pg_sys::palloc0(n * size_of::<pg_sys::Datum>()).cast();
+        (*scan).xs_orderbynulls = pg_sys::palloc(n * size_of::<bool>()).cast();
+        std::ptr::write_bytes((*scan).xs_orderbynulls, 1, n);
+        // The state lives in the scan's memory context and is dropped with it, also when the
+        // query ends in an ERROR and amendscan is never called.
+        let state = PgMemoryContexts::CurrentMemoryContext.leak_and_drop_on_delete(ScanState { scan: None, metric: Metric::L2 });
+        (*scan).opaque = state.cast();
+        scan
+    }
+}
+
+/// `amrescan`: takes the (new) query vector; the lists are read on the first amgettuple.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn amrescan(
+    scan: pg_sys::IndexScanDesc,
+    _keys: pg_sys::ScanKey,
+    _nkeys: i32,
+    orderbys: pg_sys::ScanKey,
+    norderbys: i32,
+) {
+    // SAFETY: `orderbys` holds `norderbys` keys, and orderByData has room for them.
+    unsafe {
+        if !orderbys.is_null() && norderbys > 0 {
+            std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
+        }
+        (*((*scan).opaque as *mut ScanState)).scan = None;
+    }
+}
+
+/// The query vector of a scan: the ORDER BY argument, or zeros for `<-> NULL`.
+unsafe fn query_of(scan: pg_sys::IndexScanDesc, meta: &Meta) -> Vec<f32> {
+    // SAFETY: called only when the scan has an order-by key.
+    unsafe {
+        let key = &*(*scan).orderByData;
+        if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+            return vec![0.0; meta.dims as usize];
+        }
+        vector_of(key.sk_argument).to_vec()
+    }
+}
+
+/// `amgettuple`: the next row, nearest first.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _direction: pg_sys::ScanDirection::Type) -> bool {
+    // SAFETY: `scan` was set up by ambeginscan/amrescan; its opaque is our ScanState.
+    unsafe {
+        if (*scan).numberOfOrderBys == 0 {
+            pgrx::error!("a fashrec_ivf index can only be scanned with ORDER BY column <-> vector (or <=>, <#>)");
+        }
+        let rel = PgRelation::new((*scan).indexRelation);
+        let state = &mut *((*scan).opaque as *mut ScanState);
+        if state.scan.is_none() {
+            let meta = Meta::read(&rel).unwrap_or_else(|e| raise_ivf(e));
+            state.metric = meta.metric;
+            let query = query_of(scan, &meta);
+            state.scan = Some(Scan::new(&rel, &query, gucs::scan_options()).unwrap_or_else(|e| raise_ivf(e)));
+        }
+        let Some(active) = state.scan.as_mut() else { return false };
+        match active.next(&rel).unwrap_or_else(|e| raise_ivf(e)) {
+            Some(neighbor) => {
+                pgrx::itemptr::item_pointer_set_all(&mut (*scan).xs_heaptid, neighbor.tid.block, neighbor.tid.offset);
+                (*scan).xs_recheck = false;
+                (*scan).xs_recheckorderby = false;
+                *(*scan).xs_orderbyvals = pg_sys::Datum::from(state.metric.distance(neighbor.score).to_bits());
+                *(*scan).xs_orderbynulls = false;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// `amendscan`: nothing to free by hand; the state goes with the scan's memory context.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
+    // SAFETY: opaque is our ScanState until the memory context is deleted.
+    unsafe { (*((*scan).opaque as *mut ScanState)).scan = None };
+}

@@ -1,0 +1,190 @@
+//! The ivf crate's page storage on PostgreSQL buffers: the only file that touches them. Every
+//! write set is one generic WAL record, so a crash leaves each change done or not done.
+
+use fashrec_ivf::{BlockNumber, Error, Page, Relation, Result, WriteSet, MAX_PAGES_PER_WRITE};
+use pgrx::pg_sys;
+use std::ops::Deref;
+
+/// An index relation (one fork of it) seen as pages.
+pub struct PgRelation {
+    raw: pg_sys::Relation,
+    fork: pg_sys::ForkNumber::Type,
+}
+
+impl PgRelation {
+    /// The main fork of an open index relation.
+    pub fn new(raw: pg_sys::Relation) -> Self {
+        Self { raw, fork: pg_sys::ForkNumber::MAIN_FORKNUM }
+    }
+
+    /// Another fork (the init fork of an unlogged index).
+    pub fn with_fork(raw: pg_sys::Relation, fork: pg_sys::ForkNumber::Type) -> Self {
+        Self { raw, fork }
+    }
+
+    fn buffer(&self, block: BlockNumber, mode: i32) -> pg_sys::Buffer {
+        // SAFETY: `raw` is an open relation for the lifetime of self; ReadBufferExtended raises
+        // an ERROR (not UB) for a block past the end.
+        unsafe {
+            let buffer = pg_sys::ReadBufferExtended(
+                self.raw,
+                self.fork,
+                block,
+                pg_sys::ReadBufferMode::RBM_NORMAL,
+                std::ptr::null_mut(),
+            );
+            pg_sys::LockBuffer(buffer, mode);
+            buffer
+        }
+    }
+}
+
+/// A pinned page under a shared lock.
+pub struct PgReadGuard {
+    buffer: pg_sys::Buffer,
+    page: *const Page,
+}
+
+impl Deref for PgReadGuard {
+    type Target = Page;
+    fn deref(&self) -> &Page {
+        // SAFETY: the buffer stays pinned and share-locked until drop; a buffer page is
+        // BLCKSZ (8192) bytes aligned at least to 8, which is Page's size and alignment.
+        unsafe { &*self.page }
+    }
+}
+
+impl Drop for PgReadGuard {
+    fn drop(&mut self) {
+        // SAFETY: we hold exactly one pin and one lock on this buffer.
+        unsafe { pg_sys::UnlockReleaseBuffer(self.buffer) }
+    }
+}
+
+impl Relation for PgRelation {
+    type ReadGuard<'a> = PgReadGuard;
+    type Write<'a> = PgWrite<'a>;
+
+    fn read(&self, block: BlockNumber) -> Result<PgReadGuard> {
+        let nblocks = self.nblocks();
+        if block >= nblocks {
+            return Err(Error::BlockOutOfRange { block, nblocks });
+        }
+        let buffer = self.buffer(block, pg_sys::BUFFER_LOCK_SHARE as i32);
+        // SAFETY: the buffer is valid and pinned.
+        let page = unsafe { pg_sys::BufferGetPage(buffer) } as *const Page;
+        Ok(PgReadGuard { buffer, page })
+    }
+
+    fn begin(&self) -> PgWrite<'_> {
+        PgWrite { rel: self, state: std::ptr::null_mut(), slots: Vec::with_capacity(MAX_PAGES_PER_WRITE) }
+    }
+
+    fn nblocks(&self) -> BlockNumber {
+        // SAFETY: `raw` is an open relation.
+        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(self.raw, self.fork) }
+    }
+}
+
+/// One slot of a write set: the locked buffer and GenericXLog's working copy of its page.
+struct Slot {
+    block: BlockNumber,
+    buffer: pg_sys::Buffer,
+    page: *mut Page,
+}
+
+/// The pages of one change, exclusively locked; dropping commits them as one WAL record.
+pub struct PgWrite<'a> {
+    rel: &'a PgRelation,
+    state: *mut pg_sys::GenericXLogState,
+    slots: Vec<Slot>,
+}
+
+impl PgWrite<'_> {
+    fn register(&mut self, block: BlockNumber, buffer: pg_sys::Buffer, flags: i32) -> usize {
+        // SAFETY: `buffer` is pinned and exclusively locked by us; GenericXLog returns a
+        // page-sized working copy that lives until Finish or Abort.
+        unsafe {
+            if self.state.is_null() {
+                self.state = pg_sys::GenericXLogStart(self.rel.raw);
+            }
+            let page = pg_sys::GenericXLogRegisterBuffer(self.state, buffer, flags) as *mut Page;
+            self.slots.push(Slot { block, buffer, page });
+        }
+        self.slots.len() - 1
+    }
+
+    fn room(&self) -> Result<()> {
+        if self.slots.len() >= MAX_PAGES_PER_WRITE {
+            Err(Error::TooManyPages { max: MAX_PAGES_PER_WRITE })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl WriteSet for PgWrite<'_> {
+    fn lock(&mut self, block: BlockNumber) -> Result<usize> {
+        self.room()?;
+        let nblocks = self.rel.nblocks();
+        if block >= nblocks {
+            return Err(Error::BlockOutOfRange { block, nblocks });
+        }
+        let buffer = self.rel.buffer(block, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+        Ok(self.register(block, buffer, 0))
+    }
+
+    fn extend(&mut self) -> Result<(usize, BlockNumber)> {
+        self.room()?;
+        // SAFETY: the relation extension lock serialises extenders; P_NEW returns a new,
+        // pinned, zeroed block, which we lock before anyone else can find it.
+        let (buffer, block) = unsafe {
+            pg_sys::LockRelationForExtension(self.rel.raw, pg_sys::ExclusiveLock as i32);
+            let buffer = pg_sys::ReadBufferExtended(
+                self.rel.raw,
+                self.rel.fork,
+                pg_sys::InvalidBlockNumber,
+                pg_sys::ReadBufferMode::RBM_NORMAL,
+                std::ptr::null_mut(),
+            );
+            pg_sys::LockBuffer(buffer, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+            pg_sys::UnlockRelationForExtension(self.rel.raw, pg_sys::ExclusiveLock as i32);
+            (buffer, pg_sys::BufferGetBlockNumber(buffer))
+        };
+        let slot = self.register(block, buffer, pg_sys::GENERIC_XLOG_FULL_IMAGE as i32);
+        Ok((slot, block))
+    }
+
+    fn block(&self, slot: usize) -> BlockNumber {
+        self.slots[slot].block
+    }
+
+    fn page(&self, slot: usize) -> &Page {
+        // SAFETY: the working copy lives until this write set is dropped.
+        unsafe { &*self.slots[slot].page }
+    }
+
+    fn page_mut(&mut self, slot: usize) -> &mut Page {
+        // SAFETY: as above, and `&mut self` makes the borrow unique.
+        unsafe { &mut *self.slots[slot].page }
+    }
+}
+
+impl Drop for PgWrite<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `state` and the slots were set up by `register`; during an unwinding ERROR
+        // the half-made change is discarded rather than logged.
+        unsafe {
+            if !self.state.is_null() {
+                if std::thread::panicking() {
+                    pg_sys::GenericXLogAbort(self.state);
+                } else {
+                    pg_sys::GenericXLogFinish(self.state);
+                }
+            }
+            for slot in &self.slots {
+                pg_sys::UnlockReleaseBuffer(slot.buffer);
+            }
+        }
+    }
+}
