@@ -111,13 +111,29 @@ stop() { cluster_running && as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w st
 
 local_psql() { "$PGBIN/psql" -X -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
 
+# Creates the extension in database fashrec; when the installed SQL changed since it was created
+# (a development build; there are no upgrade scripts before the first release), recreates it
+# and the demo data that depends on it.
+refresh_extension() {
+    local script stamp=$PGDATA_DIR/fashrec-extension.md5 sum
+    script="$("$PG_CONFIG" --sharedir)/extension/fashrec--$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1).sql"
+    sum=$(md5sum "$script" | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$sum" ]; then
+        say "the extension's SQL changed since the demo database was made: recreating it and its data"
+        PGOPTIONS="-c client_min_messages=warning" local_psql -d fashrec -qc \
+            "DROP TABLE IF EXISTS products; DROP EXTENSION IF EXISTS fashrec CASCADE"
+    fi
+    PGOPTIONS="-c client_min_messages=warning" local_psql -d fashrec -qc "CREATE EXTENSION IF NOT EXISTS fashrec"
+    as_pg sh -c "echo $sum > '$stamp'"
+}
+
 demo() {
     setup
     install_extension
     start
     local_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'fashrec'" | grep -q 1 \
         || local_psql -d postgres -qc "CREATE DATABASE fashrec"
-    PGOPTIONS="-c client_min_messages=warning" local_psql -d fashrec -qc "CREATE EXTENSION IF NOT EXISTS fashrec"
+    refresh_extension
     say "loading the Fashion-MNIST catalog into table products"
     (cd "$ROOT" && cargo build --release -q -p fashrec-cli)
     "$ROOT/target/release/fashrec" load --url "postgresql://postgres@127.0.0.1:$PORT/fashrec"

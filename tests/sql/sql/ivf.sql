@@ -94,3 +94,11 @@ SELECT v FROM none_yet ORDER BY v <-> '[1,1,1,1]' LIMIT 1;
 CREATE TABLE no_dims (v vector);
 CREATE INDEX ON no_dims USING fashrec_ivf (v);
 SELECT 2 AS still_alive;
+
+-- The build's memory is bounded by maintenance_work_mem, with an ERROR saying what to raise.
+CREATE TABLE wide (v vector(1000));
+INSERT INTO wide SELECT array_fill(i::real, ARRAY[1000])::vector FROM generate_series(1, 10) i;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX ON wide USING fashrec_ivf (v) WITH (lists = 1000);
+RESET maintenance_work_mem;
+SELECT 3 AS still_alive;
