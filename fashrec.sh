@@ -88,6 +88,17 @@ install_extension() {
     local sudo_flag=()
     [ "$(id -u)" = 0 ] || sudo_flag=(--sudo)
     (cd "$ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" "${sudo_flag[@]}" >/dev/null)
+    # The models and the ONNX Runtime library go where the extension looks for them by default
+    # (settings fashrec.model_dir and fashrec.onnxruntime_library override both).
+    local models lib
+    models="$("$PG_CONFIG" --sharedir)/extension/fashrec_models"
+    lib="$("$PG_CONFIG" --pkglibdir)/fashrec_onnxruntime"
+    as_root mkdir -p "$lib"
+    as_root cp "$DEPS/onnxruntime/libonnxruntime.so.$ORT_VERSION" "$lib/"
+    if [ -f "$ROOT/models/manifest.json" ]; then
+        as_root rm -rf "$models"
+        as_root cp -r "$ROOT/models" "$models"
+    fi
 }
 
 cluster_running() { [ -f "$PGDATA_DIR/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }

@@ -3,6 +3,7 @@
 
 ::pgrx::pg_module_magic!(name, version);
 
+mod embed;
 mod error;
 mod index;
 mod vector;
@@ -10,6 +11,7 @@ mod vector;
 /// Registers the settings and index options when the library is loaded.
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    embed::settings::register();
     index::gucs::register();
     index::options::register();
 }

@@ -2,11 +2,17 @@
 //! running ONNX models.
 
 mod decode;
+mod manifest;
+mod pipeline;
 mod model;
 mod preprocess;
 mod runtime;
+mod text;
 
 pub use decode::{decode_image, DecodeError, DecodeLimits};
+pub use manifest::Manifest;
+pub use pipeline::{EmbedError, ImageOutput, Pipeline, TextOutput};
 pub use model::{Input, Model};
 pub use preprocess::{canonical, luma, Luma, PreprocessError, PreprocessParams, CANVAS};
 pub use runtime::{init_runtime, ModelError};
+pub use text::{TextTokenizer, Tokens};

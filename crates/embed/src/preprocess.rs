@@ -10,7 +10,7 @@ use image::DynamicImage;
 pub const CANVAS: usize = 28;
 
 /// The constants of the pipeline, as recorded in the manifest.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
 pub struct PreprocessParams {
     /// Fraction of the strongest signal a pixel needs to count as product when trimming.
     pub trim_threshold: f64,

@@ -1,0 +1,154 @@
+//! From bytes and text to vectors: decode, preprocess, run the models of the manifest.
+
+use crate::decode::{decode_image, DecodeError, DecodeLimits};
+use crate::manifest::Manifest;
+use crate::model::{Input, Model};
+use crate::preprocess::{canonical, luma, PreprocessError, CANVAS};
+use crate::runtime::ModelError;
+use crate::text::TextTokenizer;
+use ndarray::Array4;
+use std::path::Path;
+
+/// Images per model run in a batch.
+const IMAGE_BATCH: usize = 64;
+
+/// Why an input could not be embedded.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("{0}")]
+    Decode(#[from] DecodeError),
+    #[error("{0}")]
+    Preprocess(#[from] PreprocessError),
+    #[error("{0}")]
+    Model(#[from] ModelError),
+}
+
+/// What the image model says about one image.
+#[derive(Debug, Clone)]
+pub struct ImageOutput {
+    /// Unit-length embedding.
+    pub embedding: Vec<f32>,
+    /// Category probabilities, in the manifest's category order.
+    pub probabilities: Vec<f32>,
+}
+
+/// What the text models say about one text.
+#[derive(Debug, Clone)]
+pub struct TextOutput {
+    /// The text mapped into the image embedding space, unit length.
+    pub mapped: Vec<f32>,
+    /// The plain sentence embedding, unit length.
+    pub sentence: Vec<f32>,
+}
+
+/// The loaded models of one process.
+pub struct Pipeline {
+    manifest: Manifest,
+    image: Model,
+    encoder: Model,
+    mapper: Model,
+    tokenizer: TextTokenizer,
+}
+
+fn check_io(model: &Model, inputs: &[&str], outputs: &[&str]) -> Result<(), ModelError> {
+    let (have_in, have_out) = (model.input_names(), model.output_names());
+    for (wanted, have, kind) in [(inputs, &have_in, "input"), (outputs, &have_out, "output")] {
+        if let Some(missing) = wanted.iter().find(|w| !have.iter().any(|h| h == *w)) {
+            return Err(ModelError::Mismatch {
+                path: model.path().to_string(),
+                reason: format!("the manifest names {kind} {missing}, the model has {have:?}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn normalized(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::MIN, f32::max);
+    let exp: Vec<f32> = logits.iter().map(|&l| (l - max).exp()).collect();
+    let total: f32 = exp.iter().sum();
+    exp.iter().map(|e| e / total).collect()
+}
+
+impl Pipeline {
+    /// Loads every model of `dir`'s manifest, checking checksums and input/output names.
+    pub fn load(dir: &Path, threads: usize) -> Result<Self, ModelError> {
+        let manifest = Manifest::read(dir)?;
+        let image = Model::load(&Manifest::verified(dir, &manifest.image.file)?, threads)?;
+        let m = &manifest.image;
+        check_io(&image, &[&m.input], &[&m.embedding_output, &m.logits_output])?;
+        let t = &manifest.text;
+        let encoder = Model::load(&Manifest::verified(dir, &t.encoder)?, threads)?;
+        check_io(&encoder, &["input_ids", "attention_mask"], &[&t.encoder_output])?;
+        let mapper = Model::load(&Manifest::verified(dir, &t.mapper)?, threads)?;
+        check_io(&mapper, &[&t.mapper_input], &[&t.mapper_output])?;
+        let tokenizer_path = Manifest::verified(dir, &t.tokenizer)?;
+        let tokenizer = TextTokenizer::load(&tokenizer_path, t.max_tokens)
+            .map_err(|reason| ModelError::Load { path: tokenizer_path.display().to_string(), reason })?;
+        Ok(Self { manifest, image, encoder, mapper, tokenizer })
+    }
+
+    /// Category names in the classifier's order.
+    pub fn categories(&self) -> &[String] {
+        &self.manifest.categories
+    }
+
+    /// Embeds and classifies images; `between` runs between images (for query cancel).
+    pub fn embed_images(
+        &mut self,
+        images: &[&[u8]],
+        limits: DecodeLimits,
+        between: &mut dyn FnMut(),
+    ) -> Result<Vec<ImageOutput>, EmbedError> {
+        let m = self.manifest.image.clone();
+        let mut outputs = Vec::with_capacity(images.len());
+        for chunk in images.chunks(IMAGE_BATCH) {
+            let mut batch = Array4::<f32>::zeros((chunk.len(), 1, CANVAS, CANVAS));
+            for (i, bytes) in chunk.iter().enumerate() {
+                between();
+                let pixels = canonical(&luma(&decode_image(bytes, limits)?), &m.preprocessing)?;
+                for (dst, src) in batch.slice_mut(ndarray::s![i, 0, .., ..]).iter_mut().zip(pixels) {
+                    *dst = src;
+                }
+            }
+            let batch = batch.into_dyn();
+            let run = self.image.run(&[Input::F32(&m.input, batch.view())], &[&m.embedding_output, &m.logits_output])?;
+            for i in 0..chunk.len() {
+                outputs.push(ImageOutput {
+                    embedding: normalized(run[0].index_axis(ndarray::Axis(0), i).iter().copied().collect()),
+                    probabilities: softmax(&run[1].index_axis(ndarray::Axis(0), i).iter().copied().collect::<Vec<_>>()),
+                });
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// The sentence embeddings of texts and their mapping into the image space.
+    pub fn embed_texts(&mut self, texts: &[&str]) -> Result<Vec<TextOutput>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let t = self.manifest.text.clone();
+        let tokens = self.tokenizer.encode(texts).map_err(ModelError::Run)?;
+        let (ids, mask) = (tokens.ids.into_dyn(), tokens.mask.into_dyn());
+        let sentences = self.encoder.run(
+            &[Input::I64("input_ids", ids.view()), Input::I64("attention_mask", mask.view())],
+            &[&t.encoder_output],
+        )?;
+        let mapped = self.mapper.run(&[Input::F32(&t.mapper_input, sentences[0].view())], &[&t.mapper_output])?;
+        Ok((0..texts.len())
+            .map(|i| TextOutput {
+                sentence: normalized(sentences[0].index_axis(ndarray::Axis(0), i).iter().copied().collect()),
+                mapped: normalized(mapped[0].index_axis(ndarray::Axis(0), i).iter().copied().collect()),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,64 @@
+//! The models of this backend: loaded on first use from the model directory, once per process,
+//! with every signal blocked while ONNX Runtime starts its threads so that PostgreSQL's signals
+//! (query cancel, termination) keep reaching the backend's own thread.
+
+use super::settings;
+use fashrec_embed::{init_runtime, Pipeline};
+use std::cell::RefCell;
+
+thread_local! {
+    static PIPELINE: RefCell<Option<Pipeline>> = const { RefCell::new(None) };
+}
+
+/// Blocks every signal until dropped, then restores the previous mask (also during an ERROR).
+struct SignalsBlocked(libc::sigset_t);
+
+impl SignalsBlocked {
+    fn new() -> Self {
+        // SAFETY: plain libc calls on local, initialised signal sets.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+            SignalsBlocked(old)
+        }
+    }
+}
+
+impl Drop for SignalsBlocked {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in `new`.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, std::ptr::null_mut()) };
+    }
+}
+
+/// Runs `f` on this backend's models, loading them first if needed.
+pub fn with_pipeline<T>(f: impl FnOnce(&mut Pipeline) -> T) -> T {
+    PIPELINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let library = settings::ort_library();
+            let dir = settings::model_dir();
+            let threads = settings::THREADS.get().max(1) as usize;
+            let loaded = {
+                let _blocked = SignalsBlocked::new();
+                init_runtime(&library).and_then(|()| Pipeline::load(&dir, threads))
+            };
+            match loaded {
+                Ok(pipeline) => *slot = Some(pipeline),
+                Err(e) => pgrx::pg_sys::panic::ErrorReport::new(
+                    pgrx::PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
+                    format!("fashrec cannot load its models: {e}"),
+                    pgrx::function_name!(),
+                )
+                .set_hint("Check the settings fashrec.model_dir and fashrec.onnxruntime_library (superuser), and that ./fashrec.sh installed the models.")
+                .report(pgrx::PgLogLevel::ERROR),
+            }
+        }
+        match slot.as_mut() {
+            Some(pipeline) => f(pipeline),
+            None => pgrx::error!("fashrec models are not loaded"),
+        }
+    })
+}
