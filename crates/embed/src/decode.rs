@@ -49,8 +49,14 @@ pub fn decode_image(bytes: &[u8], limits: DecodeLimits) -> Result<DynamicImage, 
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
-    if reader.format().is_none() {
-        return Err(DecodeError::UnknownFormat);
+    match reader.format() {
+        None => return Err(DecodeError::UnknownFormat),
+        // The JPEG decoder fills a cut-off file with grey instead of failing; a complete JPEG
+        // ends with the end-of-image marker.
+        Some(image::ImageFormat::Jpeg) if !bytes.ends_with(&[0xFF, 0xD9]) => {
+            return Err(DecodeError::Corrupt("truncated JPEG: no end-of-image marker".into()))
+        }
+        Some(_) => {}
     }
     let mut decoder = reader.into_decoder().map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     let (width, height) = decoder.dimensions();
@@ -105,7 +111,7 @@ mod tests {
         let png = encode(&sample(), ImageFormat::Png);
         assert!(matches!(decode_image(&png[..png.len() / 2], limits), Err(DecodeError::Corrupt(_))));
         let jpeg = encode(&sample(), ImageFormat::Jpeg);
-        assert!(decode_image(&jpeg[..jpeg.len() / 2], limits).is_err() || jpeg.len() < 4);
+        assert!(matches!(decode_image(&jpeg[..jpeg.len() / 2], limits), Err(DecodeError::Corrupt(_))));
         let small = DecodeLimits { max_side: 10, ..limits };
         assert!(matches!(decode_image(&png, small), Err(DecodeError::TooLarge(40, 30, ..))));
     }
