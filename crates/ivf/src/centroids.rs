@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::meta::Meta;
 use crate::metric::Scorer;
-use crate::page::{item_header, PageKind, ITEM_HEADER_WORDS};
+use crate::page::PageKind;
 use crate::storage::{BlockNumber, Relation, WriteSet};
 
 /// Where a list's chain starts and where inserts should start looking for room.
@@ -23,7 +23,6 @@ pub(crate) fn for_each_centroid<R: Relation>(
     meta: &Meta,
     mut visit: impl FnMut(u32, ListHead, &[f32]),
 ) -> Result<()> {
-    let stride = meta.stride();
     let mut list = 0u32;
     for page_index in 0..meta.centroid_pages {
         let block = meta.centroid_slot(0).0 + page_index;
@@ -33,9 +32,8 @@ pub(crate) fn for_each_centroid<R: Relation>(
         if page.count() != expected {
             return Err(Error::corrupt(block, "wrong number of centroids"));
         }
-        for item in page.items(stride, block)?.chunks_exact(stride) {
-            let [first, insert] = item_header(item);
-            visit(list, ListHead { first, insert }, &item[ITEM_HEADER_WORDS..]);
+        for ([first, insert], centroid) in page.items(&meta.layout, block)?.iter() {
+            visit(list, ListHead { first, insert }, centroid);
             list += 1;
         }
     }
@@ -51,7 +49,8 @@ pub(crate) fn nearest_list<R: Relation>(
     let scorer = meta.metric.scorer();
     let mut best: Option<(f32, u32, ListHead)> = None;
     for_each_centroid(rel, meta, |list, head, centroid| {
-        let score = scorer(vector, centroid);
+        let bound = best.map_or(f32::INFINITY, |(s, _, _)| s);
+        let score = scorer(vector, centroid, bound);
         if best.is_none_or(|(s, _, _)| score.total_cmp(&s).is_lt()) {
             best = Some((score, list, head));
         }
@@ -64,7 +63,7 @@ pub(crate) fn nearest_list<R: Relation>(
 pub(crate) fn nearest_in(centroids: &[f32], dims: usize, scorer: Scorer, vector: &[f32]) -> u32 {
     let mut best = (f32::INFINITY, 0u32);
     for (list, centroid) in centroids.chunks_exact(dims).enumerate() {
-        let score = scorer(vector, centroid);
+        let score = scorer(vector, centroid, best.0);
         if score.total_cmp(&best.0).is_lt() {
             best = (score, list as u32);
         }
@@ -81,19 +80,17 @@ pub(crate) fn update_insert_block<R: Relation>(
     decide: impl FnOnce(ListHead) -> Option<BlockNumber>,
 ) -> Result<()> {
     let (block, index) = meta.centroid_slot(list);
-    let stride = meta.stride();
     let mut ws = rel.begin();
     let slot = ws.lock(block)?;
     let page = ws.page(slot);
     page.expect_kind(PageKind::Centroid, block)?;
-    let items = page.items(stride, block)?;
-    let Some(item) = items.chunks_exact(stride).nth(index) else {
+    let Some(&[first, insert]) = page.items(&meta.layout, block)?.headers.get(index) else {
         return Err(Error::corrupt(block, "centroid missing"));
     };
-    let [first, insert] = item_header(item);
     if let Some(new) = decide(ListHead { first, insert }) {
         if new != insert {
-            ws.page_mut(slot).set_item_header(index, stride, [first, new]);
+            ws.page_mut(slot)
+                .set_item_header(&meta.layout, index, [first, new]);
         }
     }
     Ok(())

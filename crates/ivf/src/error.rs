@@ -31,7 +31,10 @@ pub enum Error {
 
     /// A block number past the end of the relation.
     #[error("block {block} is past the end of the index ({nblocks} blocks)")]
-    BlockOutOfRange { block: BlockNumber, nblocks: BlockNumber },
+    BlockOutOfRange {
+        block: BlockNumber,
+        nblocks: BlockNumber,
+    },
 
     /// A write set asked for more pages than one WAL record may hold.
     #[error("one atomic change may touch at most {max} pages")]

@@ -16,12 +16,16 @@ use crate::{encode_tid, Tid, FLAG_ZERO_NORM};
 pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
     let meta = Meta::read(rel)?;
     let mut prepared = Vec::with_capacity(meta.dims as usize);
-    let nonzero = meta.metric.prepare(vector, meta.dims as usize, &mut prepared)?;
+    let nonzero = meta.prepare(vector, &mut prepared)?;
     let header = encode_tid(tid, if nonzero { 0 } else { FLAG_ZERO_NORM });
     let (list, head) = nearest_list(rel, &meta, &prepared)?;
 
     // Walk from the insert hint to the first page with room; the last page may extend.
-    let mut block = if head.insert == INVALID_BLOCK { head.first } else { head.insert };
+    let mut block = if head.insert == INVALID_BLOCK {
+        head.first
+    } else {
+        head.insert
+    };
     let limit = rel.nblocks();
     for _ in 0..=limit {
         let mut ws = rel.begin();
@@ -29,8 +33,11 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
         let page = ws.page(slot);
         page.expect_kind(PageKind::List, block)?;
         if page.count() < meta.per_page() {
-            if !ws.page_mut(slot).push_item(header, &prepared) {
-                return Err(Error::corrupt(block, "item does not fit although the count allows it"));
+            if !ws.page_mut(slot).push_item(&meta.layout, header, &prepared) {
+                return Err(Error::corrupt(
+                    block,
+                    "item does not fit although the count allows it",
+                ));
             }
             ws.commit();
             return advance_hint(rel, &meta, list, head.insert, block);
@@ -45,8 +52,11 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
         let (fresh, new_block) = ws.extend()?;
         let page = ws.page_mut(fresh);
         page.init(PageKind::List);
-        if !page.push_item(header, &prepared) {
-            return Err(Error::corrupt(new_block, "one item does not fit on an empty page"));
+        if !page.push_item(&meta.layout, header, &prepared) {
+            return Err(Error::corrupt(
+                new_block,
+                "one item does not fit on an empty page",
+            ));
         }
         ws.page_mut(slot).set_next(new_block);
         ws.commit();
@@ -57,15 +67,11 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
 
 /// Points the list's insert block at `block` if the item went past the hint and no one moved
 /// the hint meanwhile (a vacuum moving it back to free space wins).
-fn advance_hint<R: Relation>(
-    rel: &R,
-    meta: &Meta,
-    list: u32,
-    seen: u32,
-    block: u32,
-) -> Result<()> {
+fn advance_hint<R: Relation>(rel: &R, meta: &Meta, list: u32, seen: u32, block: u32) -> Result<()> {
     if block == seen {
         return Ok(());
     }
-    update_insert_block(rel, meta, list, |head| (head.insert == seen).then_some(block))
+    update_insert_block(rel, meta, list, |head| {
+        (head.insert == seen).then_some(block)
+    })
 }

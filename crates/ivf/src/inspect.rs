@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use crate::centroids::{for_each_centroid, nearest_in, ListHead};
 use crate::error::{Error, Result};
 use crate::meta::{Meta, META_BLOCK};
-use crate::page::{item_header, PageKind, ITEM_HEADER_WORDS};
+use crate::page::{Items, PageKind};
 use crate::storage::{BlockNumber, Relation, INVALID_BLOCK};
 use crate::{decode_tid, Tid, FLAG_ZERO_NORM};
 
@@ -39,7 +39,7 @@ pub fn inspect<R: Relation>(rel: &R) -> Result<IndexInfo> {
     for head in &heads {
         let (mut items, mut pages) = (0u64, 0u32);
         walk_chain(rel, &meta, head.first, |_, page_items| {
-            items += page_items.len() as u64 / meta.stride() as u64;
+            items += page_items.len() as u64;
             pages += 1;
             Ok(())
         })?;
@@ -78,11 +78,7 @@ pub fn collect_tids<R: Relation>(rel: &R) -> Result<Vec<Tid>> {
     let mut tids = Vec::new();
     for head in list_heads(rel, &meta)? {
         walk_chain(rel, &meta, head.first, |_, items| {
-            tids.extend(
-                items
-                    .chunks_exact(meta.stride())
-                    .map(|item| decode_tid(item_header(item)).0),
-            );
+            tids.extend(items.headers.iter().map(|&header| decode_tid(header).0));
             Ok(())
         })?;
     }
@@ -140,9 +136,8 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
             }
             insert_on_chain |= block == head.insert;
             report.list_pages += 1;
-            for item in items.chunks_exact(meta.stride()) {
-                let (tid, flags) = decode_tid(item_header(item));
-                let vector = &item[ITEM_HEADER_WORDS..];
+            for (header, vector) in items.iter() {
+                let (tid, flags) = decode_tid(header);
                 if vector.iter().any(|x| !x.is_finite()) {
                     return Err(Error::corrupt(block, "stored vector is not finite"));
                 }
@@ -156,7 +151,10 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
             Ok(())
         })?;
         if !insert_on_chain {
-            return Err(Error::corrupt(head.insert, "insert block is not on its list's chain"));
+            return Err(Error::corrupt(
+                head.insert,
+                "insert block is not on its list's chain",
+            ));
         }
     }
     for block in 0..rel.nblocks() {
@@ -166,7 +164,11 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
         }
     }
     tids.sort_unstable();
-    report.duplicate_tids = tids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    report.duplicate_tids = tids
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
     report.duplicate_tids.dedup();
     Ok(report)
 }
@@ -183,7 +185,7 @@ fn walk_chain<R: Relation>(
     rel: &R,
     meta: &Meta,
     first: BlockNumber,
-    mut visit: impl FnMut(BlockNumber, &[f32]) -> Result<()>,
+    mut visit: impl FnMut(BlockNumber, Items<'_>) -> Result<()>,
 ) -> Result<()> {
     let mut block = first;
     let mut pages = 0;
@@ -197,7 +199,7 @@ fn walk_chain<R: Relation>(
         if page.count() > meta.per_page() {
             return Err(Error::corrupt(block, "more items than fit on a page"));
         }
-        visit(block, page.items(meta.stride(), block)?)?;
+        visit(block, page.items(&meta.layout, block)?)?;
         block = page.next();
     }
     Ok(())

@@ -5,6 +5,7 @@
 //! centroid) and one lower bound (to the second nearest) per point: O(n) extra memory, where
 //! Elkan's needs O(n k). Threads split the points; they only compute.
 
+use crate::metric::l2_bounded;
 use crate::parallel::map_chunks;
 use crate::rng::Rng;
 
@@ -60,6 +61,17 @@ impl Reservoir {
     /// The kept vectors, one after another.
     pub fn samples(&self) -> &[f32] {
         &self.data
+    }
+
+    /// Reorders the dimensions of every kept vector: position i takes dimension `order[i]`.
+    pub fn permute(&mut self, order: &[u16]) {
+        let mut row = vec![0f32; self.dims];
+        for vector in self.data.chunks_exact_mut(self.dims) {
+            for (slot, &d) in row.iter_mut().zip(order) {
+                *slot = vector[d as usize];
+            }
+            vector.copy_from_slice(&row);
+        }
     }
 }
 
@@ -254,7 +266,9 @@ impl<'a> Lloyd<'a> {
             (sums, counts)
         });
         let mut parts = partial.into_iter();
-        let (mut sums, mut counts) = parts.next().unwrap_or_else(|| (vec![0.0; k * dims], vec![0; k]));
+        let (mut sums, mut counts) = parts
+            .next()
+            .unwrap_or_else(|| (vec![0.0; k * dims], vec![0; k]));
         for (s, c) in parts {
             sums.iter_mut().zip(s).for_each(|(a, b)| *a += b);
             counts.iter_mut().zip(c).for_each(|(a, b)| *a += b);
@@ -263,7 +277,10 @@ impl<'a> Lloyd<'a> {
         for j in 0..k {
             if counts[j] > 0 {
                 let inverse = 1.0 / counts[j] as f64;
-                for (c, s) in centroids[j * dims..(j + 1) * dims].iter_mut().zip(&sums[j * dims..]) {
+                for (c, s) in centroids[j * dims..(j + 1) * dims]
+                    .iter_mut()
+                    .zip(&sums[j * dims..])
+                {
                     *c = (s * inverse) as f32;
                 }
             }
@@ -280,7 +297,8 @@ impl<'a> Lloyd<'a> {
 fn nearest_two(point: &[f32], centroids: &[f32], dims: usize) -> Bound {
     let (mut best, mut best_index, mut second) = (f32::INFINITY, 0usize, f32::INFINITY);
     for (j, centroid) in centroids.chunks_exact(dims).enumerate() {
-        let d = fashrec_distance::l2_squared(point, centroid);
+        // Past the current second best a distance matters no more: stop summing there.
+        let d = l2_bounded(point, centroid, second);
         if d < best {
             (second, best, best_index) = (best, d, j);
         } else if d < second {
@@ -299,7 +317,7 @@ fn nearest_two(point: &[f32], centroids: &[f32], dims: usize) -> Bound {
 fn half_separation(centroids: &[f32], dims: usize, threads: usize) -> Vec<f32> {
     let k = centroids.len() / dims;
     let mut half = vec![0f32; k];
-    if k > MAX_K_FOR_SEPARATION || k < 2 {
+    if !(2..=MAX_K_FOR_SEPARATION).contains(&k) {
         return half;
     }
     map_chunks(threads, &mut half, |offset, part| {
@@ -349,7 +367,13 @@ fn split_empty(centroids: &mut [f32], counts: &mut [u64], dims: usize, rng: &mut
 
 /// k-means++: each next centroid is a point drawn with probability proportional to its squared
 /// distance to the nearest centroid so far. Runs on a random subset of the points.
-fn seed_plus_plus(samples: &[f32], dims: usize, k: usize, threads: usize, rng: &mut Rng) -> Vec<f32> {
+fn seed_plus_plus(
+    samples: &[f32],
+    dims: usize,
+    k: usize,
+    threads: usize,
+    rng: &mut Rng,
+) -> Vec<f32> {
     let n = samples.len() / dims;
     let m = n.min(k * SEEDING_POINTS_PER_CENTROID);
     // A partial Fisher-Yates shuffle picks the subset.
@@ -368,7 +392,7 @@ fn seed_plus_plus(samples: &[f32], dims: usize, k: usize, threads: usize, rng: &
         let centroid = point(chosen).to_vec();
         map_chunks(threads, &mut nearest, |offset, part| {
             for (i, d) in part.iter_mut().enumerate() {
-                d.0 = d.0.min(fashrec_distance::l2_squared(point(offset + i), &centroid));
+                d.0 = d.0.min(l2_bounded(point(offset + i), &centroid, d.0));
             }
         });
         centroids.extend_from_slice(&centroid);
@@ -392,17 +416,31 @@ fn seed_plus_plus(samples: &[f32], dims: usize, k: usize, threads: usize, rng: &
 
 /// Centroids when there are no more points than lists: every point, then points nudged by
 /// noise on the scale of the data (or unit gaussians when there are no points at all).
-fn pad_centroids(samples: &[f32], dims: usize, k: usize, spherical: bool, rng: &mut Rng) -> Vec<f32> {
+fn pad_centroids(
+    samples: &[f32],
+    dims: usize,
+    k: usize,
+    spherical: bool,
+    rng: &mut Rng,
+) -> Vec<f32> {
     let n = samples.len() / dims.max(1);
     let mut centroids = samples[..n.min(k) * dims].to_vec();
     let spread = if n == 0 {
         1.0
     } else {
         let mean_abs = samples.iter().map(|x| x.abs() as f64).sum::<f64>() / samples.len() as f64;
-        if mean_abs > 0.0 { 0.1 * mean_abs } else { 1.0 }
+        if mean_abs > 0.0 {
+            0.1 * mean_abs
+        } else {
+            1.0
+        }
     };
     while centroids.len() < k * dims {
-        let base = if n == 0 { None } else { Some(rng.below(n as u64) as usize) };
+        let base = if n == 0 {
+            None
+        } else {
+            Some(rng.below(n as u64) as usize)
+        };
         for d in 0..dims {
             let center = base.map_or(0.0, |b| samples[b * dims + d] as f64);
             centroids.push((center + spread * rng.normal()) as f32);
@@ -442,7 +480,11 @@ mod tests {
         for c in 0..clusters {
             for _ in 0..per {
                 for d in 0..dims {
-                    let centre = if d == c % dims { 100.0 * (1 + c / dims) as f64 } else { 0.0 };
+                    let centre = if d == c % dims {
+                        100.0 * (1 + c / dims) as f64
+                    } else {
+                        0.0
+                    };
                     data.push((centre + rng.normal()) as f32);
                 }
             }
@@ -451,13 +493,19 @@ mod tests {
     }
 
     /// Plain Lloyd iterations from the same seeds, for comparison.
-    fn plain_lloyd(samples: &[f32], dims: usize, mut centroids: Vec<f32>, iterations: u32) -> Vec<u32> {
+    fn plain_lloyd(
+        samples: &[f32],
+        dims: usize,
+        mut centroids: Vec<f32>,
+        iterations: u32,
+    ) -> Vec<u32> {
         let n = samples.len() / dims;
         let k = centroids.len() / dims;
         let mut assign = vec![0u32; n];
         for it in 0..=iterations {
             for i in 0..n {
-                assign[i] = nearest_two(&samples[i * dims..(i + 1) * dims], &centroids, dims).assign;
+                assign[i] =
+                    nearest_two(&samples[i * dims..(i + 1) * dims], &centroids, dims).assign;
             }
             if it == iterations {
                 break;
@@ -505,7 +553,7 @@ mod tests {
         for threads in [1, 2] {
             let result = kmeans(&data, dims, &options(6, threads), &mut |_, _| {});
             // Every blob's points land on one centroid, and each centroid on one blob.
-            let mut owner = vec![None; 6];
+            let mut owner = [None; 6];
             for blob in 0..6 {
                 for i in 0..200 {
                     let p = &data[(blob * 200 + i) * dims..(blob * 200 + i + 1) * dims];
@@ -566,7 +614,11 @@ mod tests {
         // 100 copies of two points, 8 clusters: most seeds coincide and clusters go empty.
         let mut data = Vec::new();
         for i in 0..100 {
-            data.extend_from_slice(if i % 2 == 0 { &[1.0, 1.0] } else { &[-1.0, 5.0] });
+            data.extend_from_slice(if i % 2 == 0 {
+                &[1.0, 1.0]
+            } else {
+                &[-1.0, 5.0]
+            });
         }
         let result = kmeans(&data, 2, &options(8, 2), &mut |_, _| {});
         assert_eq!(result.centroids.len(), 16);

@@ -7,12 +7,17 @@
 //! extension).
 //!
 //! Life cycle, one file each: [`build`](build::build) (sample, k-means, load),
-//! [`insert`](insert::insert), [`search`](search::search) and the streaming
-//! [`Scan`](search::Scan), [`bulk_delete`](vacuum::bulk_delete), [`inspect`](inspect::inspect).
-//! Page formats: [`page`], [`meta`], and the centroid pages.
+//! [`insert`](insert::insert), [`Searcher`](search::Searcher) with its top-k
+//! [`search`](search::Searcher::search) and the streaming [`Scan`](search::Scan),
+//! [`bulk_delete`](vacuum::bulk_delete), [`inspect`](inspect::inspect) and
+//! [`check`](inspect::check). Page formats: [`page`], [`meta`], and the centroid pages.
+//!
+//! Threads: the build's k-means and assignment run on `threads` worker threads that only
+//! compute; every callback (progress, the vacuum callback) and every storage call happens on
+//! the calling thread.
 
-mod centroids;
 pub mod build;
+mod centroids;
 pub mod error;
 pub mod insert;
 pub mod inspect;
@@ -36,7 +41,7 @@ pub use meta::{Meta, MAX_LISTS};
 pub use metric::Metric;
 pub use page::{Page, MAX_DIMS, PAGE_SIZE};
 pub use parallel::default_threads;
-pub use search::{search, Neighbor, Scan, ScanOptions};
+pub use search::{search, Neighbor, Scan, ScanOptions, Searcher};
 pub use storage::{BlockNumber, Relation, WriteSet, INVALID_BLOCK, MAX_PAGES_PER_WRITE};
 pub use vacuum::{bulk_delete, BulkDelete, VacuumStats};
 
@@ -66,5 +71,8 @@ pub(crate) fn encode_tid(tid: Tid, flags: u16) -> [u32; 2] {
 
 /// The tid and flags in a list item's header words.
 pub(crate) fn decode_tid(header: [u32; 2]) -> (Tid, u16) {
-    (Tid::new(header[0], header[1] as u16), (header[1] >> 16) as u16)
+    (
+        Tid::new(header[0], header[1] as u16),
+        (header[1] >> 16) as u16,
+    )
 }

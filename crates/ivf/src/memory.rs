@@ -12,15 +12,25 @@ use std::sync::{Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::{Error, Result};
 use crate::page::{Page, PAGE_SIZE};
+use std::ops::Range;
+
 use crate::storage::{BlockNumber, Relation, WriteSet, INVALID_BLOCK, MAX_PAGES_PER_WRITE};
 
-/// Blocks in the first segment; segment `s` holds `SEGMENT_BASE << s` blocks.
+/// Pages allocated together: consecutive blocks sit next to each other in memory, as they do
+/// in a file, so a list written as a run of blocks is read as one stream.
+const CHUNK_PAGES: usize = 64;
+/// Chunks in the first segment; segment `s` holds `SEGMENT_BASE << s` chunks.
 const SEGMENT_BASE: u64 = 1024;
 /// Enough segments to address every block number below `INVALID_BLOCK`.
-const SEGMENTS: usize = 23;
+const SEGMENTS: usize = 17;
 
-/// One page slot: set once when the block is created, never moved afterwards.
-type Slot = OnceLock<Box<RwLock<Page>>>;
+/// A page on a cache-line boundary, so that its vectors are 64-byte aligned.
+#[derive(Clone)]
+#[repr(align(64))]
+struct Aligned(Page);
+
+/// `CHUNK_PAGES` pages, allocated when the first of them is created, never moved afterwards.
+type Chunk = OnceLock<Box<[RwLock<Aligned>]>>;
 
 /// One committed write set: the new image of every page it changed.
 pub type WalRecord = Vec<(BlockNumber, Box<Page>)>;
@@ -29,7 +39,7 @@ pub type WalRecord = Vec<(BlockNumber, Box<Page>)>;
 pub struct MemoryRelation {
     // Segments double in size so that blocks never move (guards borrow them) and growing
     // needs no lock that readers would have to take.
-    segments: [OnceLock<Box<[Slot]>>; SEGMENTS],
+    segments: [OnceLock<Box<[Chunk]>>; SEGMENTS],
     nblocks: AtomicU32,
     extend_lock: Mutex<()>,
     commits: AtomicU64,
@@ -83,7 +93,7 @@ impl MemoryRelation {
                     rel.push_block()?;
                 }
                 let slot = rel.slot(*block)?;
-                write_ignoring_poison(slot).copy_from(image);
+                write_ignoring_poison(slot).0.copy_from(image);
             }
         }
         Ok(rel)
@@ -105,18 +115,18 @@ impl MemoryRelation {
     }
 
     /// The lock of an existing block.
-    fn slot(&self, block: BlockNumber) -> Result<&RwLock<Page>> {
+    fn slot(&self, block: BlockNumber) -> Result<&RwLock<Aligned>> {
         let nblocks = self.nblocks();
         let out_of_range = Error::BlockOutOfRange { block, nblocks };
         if block >= nblocks {
             return Err(out_of_range);
         }
-        let (segment, index) = locate(block);
+        let (segment, index) = locate(block as usize / CHUNK_PAGES);
         self.segments[segment]
             .get()
-            .and_then(|slots| slots.get(index))
-            .and_then(|slot| slot.get())
-            .map(|page| &**page)
+            .and_then(|chunks| chunks.get(index))
+            .and_then(|chunk| chunk.get())
+            .and_then(|pages| pages.get(block as usize % CHUNK_PAGES))
             .ok_or(out_of_range)
     }
 
@@ -125,25 +135,31 @@ impl MemoryRelation {
         let _extending = lock_ignoring_poison(&self.extend_lock);
         let block = self.nblocks.load(Ordering::Acquire);
         if block >= INVALID_BLOCK - 1 {
-            return Err(Error::RelationFull { max: INVALID_BLOCK - 1 });
+            return Err(Error::RelationFull {
+                max: INVALID_BLOCK - 1,
+            });
         }
-        let (segment, index) = locate(block);
-        let slots = self.segments[segment].get_or_init(|| {
-            (0..(SEGMENT_BASE << segment)).map(|_| OnceLock::new()).collect()
+        let (segment, index) = locate(block as usize / CHUNK_PAGES);
+        let chunks = self.segments[segment].get_or_init(|| {
+            (0..(SEGMENT_BASE << segment))
+                .map(|_| OnceLock::new())
+                .collect()
         });
-        if slots[index].set(Box::new(RwLock::new(*Page::zeroed()))).is_err() {
-            // Only push_block fills slots, under extend_lock, one past the last: never taken.
-            return Err(Error::corrupt(block, "in-memory block created twice"));
-        }
-        // Publish the block only once its slot is filled, so readers never see a hole.
+        // Pages of a chunk start all-zero, like blocks PostgreSQL extends a relation with.
+        chunks[index].get_or_init(|| {
+            (0..CHUNK_PAGES)
+                .map(|_| RwLock::new(Aligned(*Page::zeroed())))
+                .collect()
+        });
+        // Publish the block only once its chunk exists, so readers never see a hole.
         self.nblocks.store(block + 1, Ordering::Release);
         Ok(block)
     }
 }
 
-/// Segment and index of a block.
-fn locate(block: BlockNumber) -> (usize, usize) {
-    let x = block as u64 + SEGMENT_BASE;
+/// Segment and index of a chunk.
+fn locate(chunk: usize) -> (usize, usize) {
+    let x = chunk as u64 + SEGMENT_BASE;
     let segment = (63 - x.leading_zeros()) as usize - SEGMENT_BASE.trailing_zeros() as usize;
     (segment, (x - (SEGMENT_BASE << segment)) as usize)
 }
@@ -151,20 +167,36 @@ fn locate(block: BlockNumber) -> (usize, usize) {
 // A panic while a write guard is held can only happen before the commit copies pages back,
 // so a poisoned lock still protects consistent contents.
 fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn write_ignoring_poison(lock: &RwLock<Page>) -> RwLockWriteGuard<'_, Page> {
-    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+fn write_ignoring_poison(lock: &RwLock<Aligned>) -> RwLockWriteGuard<'_, Aligned> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A shared lock on one page of a [`MemoryRelation`].
+pub struct MemoryReadGuard<'a>(RwLockReadGuard<'a, Aligned>);
+
+impl std::ops::Deref for MemoryReadGuard<'_> {
+    type Target = Page;
+
+    fn deref(&self) -> &Page {
+        &self.0 .0
+    }
 }
 
 impl Relation for MemoryRelation {
-    type ReadGuard<'a> = RwLockReadGuard<'a, Page>;
+    type ReadGuard<'a> = MemoryReadGuard<'a>;
     type Write<'a> = MemoryWrite<'a>;
 
     fn read(&self, block: BlockNumber) -> Result<Self::ReadGuard<'_>> {
         let slot = self.slot(block)?;
-        Ok(slot.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        Ok(MemoryReadGuard(
+            slot.read().unwrap_or_else(|poisoned| poisoned.into_inner()),
+        ))
     }
 
     fn begin(&self) -> MemoryWrite<'_> {
@@ -177,12 +209,51 @@ impl Relation for MemoryRelation {
     fn nblocks(&self) -> BlockNumber {
         self.nblocks.load(Ordering::Acquire)
     }
+
+    fn prefetch(&self, block: BlockNumber, ranges: &[Range<usize>]) {
+        let Ok(slot) = self.slot(block) else { return };
+        // Where the page lies inside its lock, found without taking the lock (which would wait
+        // for the very cache miss the prefetch is meant to hide).
+        let page = (slot as *const RwLock<Aligned> as *const u8).wrapping_add(page_offset());
+        for range in ranges {
+            let end = range.end.min(PAGE_SIZE);
+            prefetch_lines(
+                page.wrapping_add(range.start),
+                end.saturating_sub(range.start),
+            );
+        }
+    }
+}
+
+/// Offset of the page inside `RwLock<Aligned>`: the same for every lock of that type.
+fn page_offset() -> usize {
+    static OFFSET: OnceLock<usize> = OnceLock::new();
+    *OFFSET.get_or_init(|| {
+        let lock = RwLock::new(Aligned(*Page::zeroed()));
+        let guard = lock.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        (&guard.0 as *const Page as usize).wrapping_sub(&lock as *const RwLock<Aligned> as usize)
+    })
+}
+
+/// Asks the CPU to start loading the cache lines of `len` bytes from `start` into its L2
+/// cache. (Into L1, the prefetches would queue behind the few L1 miss buffers and hide little:
+/// measured on Fashion-MNIST, L2 prefetch of the whole next page gained 36%, L1 about 10%.)
+fn prefetch_lines(start: *const u8, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for offset in (0..len.div_ceil(64) * 64).step_by(64) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
+        // SAFETY: a prefetch is only a hint: it never faults and reads nothing architecturally,
+        // whatever the address; the address here is inside a live allocation anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T1>(start.wrapping_add(offset) as *const i8) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (start, len);
 }
 
 /// One page of a write set: its lock, the copy being edited, whether it was borrowed mutably.
 struct Entry<'a> {
     block: BlockNumber,
-    guard: RwLockWriteGuard<'a, Page>,
+    guard: RwLockWriteGuard<'a, Aligned>,
     copy: Box<Page>,
     dirty: bool,
 }
@@ -194,8 +265,8 @@ pub struct MemoryWrite<'a> {
 }
 
 impl<'a> MemoryWrite<'a> {
-    fn push(&mut self, block: BlockNumber, guard: RwLockWriteGuard<'a, Page>) -> usize {
-        let copy = Box::new((*guard).clone());
+    fn push(&mut self, block: BlockNumber, guard: RwLockWriteGuard<'a, Aligned>) -> usize {
+        let copy = Box::new(guard.0.clone());
         self.pages.push(Entry {
             block,
             guard,
@@ -256,7 +327,7 @@ impl Drop for MemoryWrite<'_> {
         }
         let mut record = WalRecord::new();
         for entry in self.pages.iter_mut().filter(|entry| entry.dirty) {
-            entry.guard.copy_from(&entry.copy);
+            entry.guard.0.copy_from(&entry.copy);
             if self.rel.wal.is_some() {
                 record.push((entry.block, entry.copy.clone()));
             }
@@ -285,7 +356,7 @@ mod tests {
         assert_eq!(locate(1024), (1, 0));
         assert_eq!(locate(3071), (1, 2047));
         assert_eq!(locate(3072), (2, 0));
-        let (segment, index) = locate(INVALID_BLOCK - 1);
+        let (segment, index) = locate((INVALID_BLOCK - 1) as usize / CHUNK_PAGES);
         assert!(segment < SEGMENTS);
         assert!((index as u64) < SEGMENT_BASE << segment);
     }

@@ -2,20 +2,25 @@
 //!
 //! Words below `pd_lower`, in order: magic, version, dimensions, lists, metric, first centroid
 //! block, centroid pages, rows seen by the build (two words), rows in the k-means sample (two
-//! words). Written once by the build and never changed, so readers need no lock beyond the
-//! moment they copy it.
+//! words), then the dimension order: a flag word and, if set, one u16 per dimension (two to a
+//! word). Written by the build and never changed afterwards.
+//!
+//! The dimension order: under L2 the build may store every vector with its dimensions sorted
+//! by decreasing variance (queries and inserts are permuted the same way). Distances do not
+//! change, but the partial sums of a far vector pass the current k-th distance sooner, so the
+//! early-stopping loop reads less of it.
 
 use crate::error::{Error, Result};
 use crate::metric::Metric;
-use crate::page::{items_per_page, Page, PageKind, ITEM_HEADER_WORDS, MAX_DIMS};
+use crate::page::{Layout, Page, PageKind, MAX_DIMS};
 use crate::storage::{BlockNumber, Relation};
 
 /// "FRIV": marks a fashrec IVF meta page.
 const MAGIC: u32 = 0x4652_4956;
 /// Bumped whenever the on-disk layout changes.
 const VERSION: u32 = 1;
-/// Words the meta page uses.
-const META_WORDS: usize = 11;
+/// Fixed words of the meta page (the dimension order follows).
+const META_WORDS: usize = 12;
 
 /// Where the meta page lives.
 pub const META_BLOCK: BlockNumber = 0;
@@ -39,23 +44,27 @@ pub struct Meta {
     pub built_rows: u64,
     /// Rows k-means was trained on.
     pub sample_rows: u64,
+    /// Where items go on centroid and list pages (follows from `dims`).
+    pub(crate) layout: Layout,
+    /// Stored position i holds dimension `order[i]` of the vector as given, if reordered.
+    pub(crate) order: Option<Vec<u16>>,
 }
 
 impl Meta {
     /// Parameters for a new index, checked.
     pub(crate) fn new(dims: usize, lists: u32, metric: Metric) -> Result<Meta> {
-        if dims == 0 || dims > MAX_DIMS {
+        let Some(layout) = Layout::new(dims) else {
             return Err(Error::TooManyDimensions {
                 dims,
                 max: MAX_DIMS,
             });
-        }
+        };
         if lists == 0 || lists > MAX_LISTS {
             return Err(Error::InvalidOption(format!(
                 "lists must be between 1 and {MAX_LISTS}, not {lists}"
             )));
         }
-        let per_page = items_per_page(dims) as u32;
+        let per_page = layout.capacity() as u32;
         Ok(Meta {
             dims: dims as u32,
             lists,
@@ -63,28 +72,35 @@ impl Meta {
             centroid_pages: lists.div_ceil(per_page),
             built_rows: 0,
             sample_rows: 0,
+            layout,
+            order: None,
         })
     }
 
-    /// Words per item (header and vector), on centroid and list pages alike.
-    pub(crate) fn stride(&self) -> usize {
-        ITEM_HEADER_WORDS + self.dims as usize
+    /// Checks a vector and writes the form the index stores and compares (dimensions in
+    /// stored order, unit length under cosine) into `out`; false for a zero cosine vector.
+    pub(crate) fn prepare(&self, vector: &[f32], out: &mut Vec<f32>) -> Result<bool> {
+        crate::metric::check(vector, self.dims as usize)?;
+        out.clear();
+        match &self.order {
+            Some(order) => out.extend(order.iter().map(|&d| vector[d as usize])),
+            None => out.extend_from_slice(vector),
+        }
+        Ok(self.metric.finish(out))
     }
 
     /// Items (centroids or vectors) per page.
     pub(crate) fn per_page(&self) -> usize {
-        items_per_page(self.dims as usize)
+        self.layout.capacity()
     }
 
     /// The centroid page and item index that hold `list`.
     pub(crate) fn centroid_slot(&self, list: u32) -> (BlockNumber, usize) {
         let per_page = self.per_page() as u32;
-        (FIRST_CENTROID_BLOCK + list / per_page, (list % per_page) as usize)
-    }
-
-    /// The first block after the centroid pages.
-    pub(crate) fn first_list_block(&self) -> BlockNumber {
-        FIRST_CENTROID_BLOCK + self.centroid_pages
+        (
+            FIRST_CENTROID_BLOCK + list / per_page,
+            (list % per_page) as usize,
+        )
     }
 
     /// Formats `page` as the meta page.
@@ -102,11 +118,18 @@ impl Meta {
             (self.built_rows >> 32) as u32,
             self.sample_rows as u32,
             (self.sample_rows >> 32) as u32,
+            self.order.is_some() as u32,
         ];
-        for (slot, word) in page.words_mut().iter_mut().zip(words) {
-            *slot = f32::from_bits(word);
+        let content = page.words_mut();
+        content[..META_WORDS].copy_from_slice(&words);
+        let mut used = META_WORDS;
+        if let Some(order) = &self.order {
+            for (word, pair) in content[META_WORDS..].iter_mut().zip(order.chunks(2)) {
+                *word = pair[0] as u32 | (pair.get(1).copied().unwrap_or(0) as u32) << 16;
+            }
+            used += order.len().div_ceil(2);
         }
-        page.set_lower(24 + META_WORDS * 4);
+        page.set_lower(32 + used * 4);
     }
 
     /// Reads and checks the meta page.
@@ -119,7 +142,7 @@ impl Meta {
     fn decode(page: &Page) -> Result<Meta> {
         let bad = |reason: &str| Error::corrupt(META_BLOCK, reason);
         page.expect_kind(PageKind::Meta, META_BLOCK)?;
-        let w: Vec<u32> = page.words()[..META_WORDS].iter().map(|x| x.to_bits()).collect();
+        let w = &page.words()[..META_WORDS];
         if w[0] != MAGIC {
             return Err(bad("not a fashrec IVF index (bad magic number)"));
         }
@@ -127,12 +150,32 @@ impl Meta {
             return Err(bad("unsupported index version; REINDEX it"));
         }
         let metric = Metric::from_id(w[4]).ok_or_else(|| bad("unknown metric"))?;
-        let mut meta = Meta::new(w[2] as usize, w[3], metric).map_err(|_| bad("bad dimensions or lists"))?;
+        let mut meta =
+            Meta::new(w[2] as usize, w[3], metric).map_err(|_| bad("bad dimensions or lists"))?;
         if w[5] != FIRST_CENTROID_BLOCK || w[6] != meta.centroid_pages {
             return Err(bad("centroid pages do not match the list count"));
         }
         meta.built_rows = w[7] as u64 | (w[8] as u64) << 32;
         meta.sample_rows = w[9] as u64 | (w[10] as u64) << 32;
+        if w[11] == 1 {
+            let dims = meta.dims as usize;
+            let words = &page.words()[META_WORDS..META_WORDS + dims.div_ceil(2)];
+            let order: Vec<u16> = words
+                .iter()
+                .flat_map(|&w| [w as u16, (w >> 16) as u16])
+                .take(dims)
+                .collect();
+            let mut seen = vec![false; dims];
+            for &d in &order {
+                match seen.get_mut(d as usize) {
+                    Some(s) if !*s => *s = true,
+                    _ => return Err(bad("dimension order is not a permutation")),
+                }
+            }
+            meta.order = Some(order);
+        } else if w[11] != 0 {
+            return Err(bad("bad dimension order flag"));
+        }
         Ok(meta)
     }
 }
@@ -146,12 +189,19 @@ mod tests {
         let mut meta = Meta::new(784, 245, Metric::Cosine).unwrap();
         meta.built_rows = 5_000_000_000;
         meta.sample_rows = 12_345;
+        meta.order = Some((0..784).rev().collect());
         assert_eq!(meta.per_page(), 2);
         assert_eq!(meta.centroid_pages, 123);
         assert_eq!(meta.centroid_slot(244), (123, 0));
         let mut page = Page::zeroed();
         meta.write(&mut page);
-        assert_eq!(Meta::decode(&page), Ok(meta));
+        assert_eq!(Meta::decode(&page), Ok(meta.clone()));
+        let mut v = Vec::new();
+        let input: Vec<f32> = (0..784).map(|i| i as f32).collect();
+        meta.prepare(&input, &mut v).unwrap();
+        // Reordered, then scaled to unit length (cosine).
+        assert!(v[0] > v[1] && v[1] > v[2] && v[783] == 0.0);
+        assert!(meta.prepare(&input[1..], &mut v).is_err());
     }
 
     #[test]
@@ -168,10 +218,14 @@ mod tests {
         let meta = Meta::new(8, 10, Metric::L2).unwrap();
         let mut page = Page::zeroed();
         meta.write(&mut page);
-        page.words_mut()[0] = f32::from_bits(0);
+        page.words_mut()[0] = 0;
         assert!(Meta::decode(&page).is_err());
         meta.write(&mut page);
-        page.words_mut()[6] = f32::from_bits(99);
+        page.words_mut()[6] = 99;
+        assert!(Meta::decode(&page).is_err());
+        let mut ordered = meta.clone();
+        ordered.order = Some(vec![0, 1, 2, 3, 4, 5, 6, 6]);
+        ordered.write(&mut page);
         assert!(Meta::decode(&page).is_err());
         assert!(Meta::decode(&Page::zeroed()).is_err());
     }

@@ -1,25 +1,29 @@
-//! Page layout: PostgreSQL's standard page header, packed fixed-size items, a small trailer.
+//! Page layout: PostgreSQL's standard page header, a small opaque header of ours, then the
+//! item headers, then the vectors, packed and 64-byte aligned.
 //!
 //! ```text
-//!  0      24                                   pd_lower          8184       8192
-//!  +------+------------------------------------+-----------------+----------+
-//!  |header| item 0 | item 1 | ... | item n-1   |   free (hole)   | trailer  |
-//!  +------+------------------------------------+-----------------+----------+
-//!  header:  pd_lsn u64, pd_checksum u16, pd_flags u16, pd_lower u16, pd_upper u16,
-//!           pd_special u16, pd_pagesize_version u16, pd_prune_xid u32
-//!  item:    two u32 words, then the vector's f32s   (stride = 8 + 4 * dims bytes)
-//!             list page:     heap block, heap offset | flags << 16, vector
-//!             centroid page: first block of the list, insert block of the list, centroid
-//!  trailer: next block u32 (chain link), item count u16, page id u16 (kind + magic)
+//!  0        24          32                   A (64-aligned)                  pd_lower     8192
+//!  +--------+-----------+--------------------+-------------------------------+-----------+
+//!  | PG hdr | next,     | item headers       | vector 0 | vector 1 | ...      |  free     |
+//!  |        | count, id | 2 x u32 per slot   |  (dims f32 each, back to back) |  (hole)   |
+//!  +--------+-----------+--------------------+-------------------------------+-----------+
+//!  PG header: pd_lsn u64, pd_checksum u16, pd_flags u16, pd_lower u16, pd_upper u16,
+//!             pd_special u16, pd_pagesize_version u16, pd_prune_xid u32
+//!  ours:      next block u32 (chain link), item count u16, page id u16 (kind + magic)
+//!  item header, list page:     heap block u32, heap offset | flags << 16 (u32)
+//!  item header, centroid page: first block of the list u32, insert block of the list u32
 //! ```
 //!
-//! The header is PostgreSQL's `PageHeaderData` and the trailer is its "special space", so the
-//! extension can use these pages as they are: full-page WAL images drop only the hole between
-//! `pd_lower` and `pd_upper`, and every item lies below `pd_lower`. Items have a fixed size per
-//! index (the dimension is fixed), so no line pointers are needed and vectors sit one after
-//! another, which is what the distance loop wants to stream over. The index never writes
-//! `pd_lsn` or `pd_checksum`: they belong to PostgreSQL. Numbers are in native byte order, like
-//! PostgreSQL's own structs.
+//! It is a standard PostgreSQL page (pd_upper = pd_special = 8192, everything in use lies below
+//! `pd_lower`), so full-page WAL images drop only the free hole, and the index never writes
+//! `pd_lsn` or `pd_checksum`, which belong to PostgreSQL. Items have a fixed size per index, so
+//! no line pointers are needed. Why not VectorChord's trailer (special space) for our fields:
+//! with the chain link, count and page id in the first cache line, a scan touches no line of a
+//! page besides the header and the vectors, and the vectors (separate from the 8-byte item
+//! headers) stream contiguously from a 64-byte boundary, which is what the distance loop wants.
+//! Numbers are in native byte order, like PostgreSQL's own structs.
+
+use std::ops::Range;
 
 use crate::error::{Error, Result};
 use crate::storage::{BlockNumber, INVALID_BLOCK};
@@ -28,22 +32,22 @@ use crate::storage::{BlockNumber, INVALID_BLOCK};
 pub const PAGE_SIZE: usize = 8192;
 
 /// Size of PostgreSQL's page header.
-const HEADER_SIZE: usize = 24;
+const PG_HEADER_SIZE: usize = 24;
 
-/// Size of the trailer (PostgreSQL's special space).
-const TRAILER_SIZE: usize = 8;
+/// Where our fields start: next block, count, page id.
+const OPAQUE: usize = PG_HEADER_SIZE;
+const OPAQUE_NEXT: usize = OPAQUE;
+const OPAQUE_COUNT: usize = OPAQUE + 4;
+const OPAQUE_PAGE_ID: usize = OPAQUE + 6;
 
-/// First byte of the item area.
-const CONTENT_START: usize = HEADER_SIZE;
+/// First byte after our fields: item headers, or the meta page's words.
+const CONTENT_START: usize = OPAQUE + 8;
 
-/// One past the last byte of the item area.
-const CONTENT_END: usize = PAGE_SIZE - TRAILER_SIZE;
+/// Vectors start on a cache-line boundary.
+const VECTOR_ALIGN: usize = 64;
 
-/// 32-bit words in the item area.
-pub(crate) const CONTENT_WORDS: usize = (CONTENT_END - CONTENT_START) / 4;
-
-/// Header words in front of every item's vector.
-pub(crate) const ITEM_HEADER_WORDS: usize = 2;
+/// Bytes of one item header.
+const ITEM_HEADER_SIZE: usize = 8;
 
 // Header field offsets (PostgreSQL's PageHeaderData).
 const PD_LOWER: usize = 12;
@@ -55,13 +59,15 @@ const PAGE_LAYOUT_VERSION: u16 = 4;
 /// Everything from here on is the index's; the bytes before are pd_lsn and pd_checksum.
 const FIRST_OWNED_BYTE: usize = 10;
 
-// Trailer field offsets.
-const TRAILER_NEXT: usize = CONTENT_END;
-const TRAILER_COUNT: usize = CONTENT_END + 4;
-const TRAILER_PAGE_ID: usize = CONTENT_END + 6;
-
-/// High byte of every page id: marks the page as this index's (helps pg_filedump users too).
+/// High byte of every page id: marks the page as this index's.
 const PAGE_ID_MAGIC: u16 = 0xFA00;
+
+/// The largest dimension for which one item still fits on a page.
+pub const MAX_DIMS: usize = (PAGE_SIZE - align_up(CONTENT_START + ITEM_HEADER_SIZE)) / 4;
+
+const fn align_up(offset: usize) -> usize {
+    offset.div_ceil(VECTOR_ALIGN) * VECTOR_ALIGN
+}
 
 /// What a page holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +92,82 @@ impl PageKind {
     }
 }
 
-/// One page's bytes, aligned like a PostgreSQL buffer so its item area can be read as `f32`s.
+/// Where items of one dimension go on a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    dims: usize,
+    capacity: usize,
+    vectors_at: usize,
+}
+
+impl Layout {
+    /// The layout for `dims`, if at least one item fits on a page.
+    pub(crate) fn new(dims: usize) -> Option<Layout> {
+        if dims == 0 || dims > MAX_DIMS {
+            return None;
+        }
+        let fits =
+            |n: usize| align_up(CONTENT_START + n * ITEM_HEADER_SIZE) + n * dims * 4 <= PAGE_SIZE;
+        // At most a few thousand: a linear search is instant and obviously right.
+        let mut capacity = 1;
+        while fits(capacity + 1) && capacity < u16::MAX as usize {
+            capacity += 1;
+        }
+        Some(Layout {
+            dims,
+            capacity,
+            vectors_at: align_up(CONTENT_START + capacity * ITEM_HEADER_SIZE),
+        })
+    }
+
+    /// Items per page.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Byte ranges of a full page worth prefetching: the header lines and the first `bytes`
+    /// of every vector, adjacent ranges merged.
+    pub(crate) fn prefetch_ranges(&self, bytes: usize) -> Vec<Range<usize>> {
+        let headers = 0..CONTENT_START + self.capacity * ITEM_HEADER_SIZE;
+        let mut ranges = Vec::with_capacity(self.capacity + 1);
+        ranges.push(headers);
+        let take = bytes.min(self.dims * 4);
+        for i in 0..self.capacity {
+            let start = self.vectors_at + i * self.dims * 4;
+            match ranges.last_mut() {
+                Some(last) if last.end + 64 >= start => last.end = start + take,
+                _ => ranges.push(start..start + take),
+            }
+        }
+        ranges
+    }
+}
+
+/// The items of one page: headers and vectors side by side.
+pub(crate) struct Items<'a> {
+    pub headers: &'a [[u32; 2]],
+    pub vectors: &'a [f32],
+    dims: usize,
+}
+
+impl<'a> Items<'a> {
+    /// (header, vector) of every item.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = ([u32; 2], &'a [f32])> + '_ {
+        self.headers
+            .iter()
+            .copied()
+            .zip(self.vectors.chunks_exact(self.dims))
+    }
+
+    /// How many items.
+    pub(crate) fn len(&self) -> usize {
+        self.headers.len()
+    }
+}
+
+/// One page's bytes. Aligned to 8 (MAXALIGN), which every page PostgreSQL hands out meets, so
+/// the extension can view a buffer as a `Page`; vectors are 64-byte aligned when the page is
+/// (shared buffers are at least 32-aligned; the in-memory relation aligns to 64).
 #[derive(Clone)]
 #[repr(C, align(8))]
 pub struct Page([u8; PAGE_SIZE]);
@@ -112,15 +193,15 @@ impl Page {
         self.0[FIRST_OWNED_BYTE..].copy_from_slice(&other.0[FIRST_OWNED_BYTE..]);
     }
 
-    /// Formats the page as an empty page of `kind` (PostgreSQL's `PageInit` plus our trailer).
+    /// Formats the page as an empty page of `kind` (PostgreSQL's `PageInit` plus our fields).
     pub(crate) fn init(&mut self, kind: PageKind) {
         self.0[FIRST_OWNED_BYTE..].fill(0);
         self.set_u16(PD_LOWER, CONTENT_START as u16);
-        self.set_u16(PD_UPPER, CONTENT_END as u16);
-        self.set_u16(PD_SPECIAL, CONTENT_END as u16);
+        self.set_u16(PD_UPPER, PAGE_SIZE as u16);
+        self.set_u16(PD_SPECIAL, PAGE_SIZE as u16);
         self.set_u16(PD_PAGESIZE_VERSION, PAGE_SIZE as u16 | PAGE_LAYOUT_VERSION);
-        self.set_u32(TRAILER_NEXT, INVALID_BLOCK);
-        self.set_u16(TRAILER_PAGE_ID, PAGE_ID_MAGIC | kind as u16);
+        self.set_u32(OPAQUE_NEXT, INVALID_BLOCK);
+        self.set_u16(OPAQUE_PAGE_ID, PAGE_ID_MAGIC | kind as u16);
     }
 
     /// Checks that this is an initialised page of `kind`; `block` only names it in the error.
@@ -136,39 +217,42 @@ impl Page {
         }
     }
 
-    /// What the page holds, after checking the header and trailer make sense.
+    /// What the page holds, after checking that the header makes sense.
     pub(crate) fn kind(&self, block: BlockNumber) -> Result<PageKind> {
         if self.is_new() {
             return Err(Error::corrupt(block, "page is not initialised"));
         }
         if self.u16_at(PD_PAGESIZE_VERSION) != PAGE_SIZE as u16 | PAGE_LAYOUT_VERSION
-            || self.u16_at(PD_SPECIAL) as usize != CONTENT_END
+            || self.u16_at(PD_SPECIAL) as usize != PAGE_SIZE
         {
-            return Err(Error::corrupt(block, "page header does not match the layout"));
+            return Err(Error::corrupt(
+                block,
+                "page header does not match the layout",
+            ));
         }
-        PageKind::from_page_id(self.u16_at(TRAILER_PAGE_ID))
-            .ok_or_else(|| Error::corrupt(block, "unknown page id in the trailer"))
+        PageKind::from_page_id(self.u16_at(OPAQUE_PAGE_ID))
+            .ok_or_else(|| Error::corrupt(block, "unknown page id"))
     }
 
     /// The next block of this page's chain, or `INVALID_BLOCK` at the end.
     pub(crate) fn next(&self) -> BlockNumber {
-        self.u32_at(TRAILER_NEXT)
+        self.u32_at(OPAQUE_NEXT)
     }
 
     /// Links this page to the next one of its chain.
     pub(crate) fn set_next(&mut self, next: BlockNumber) {
-        self.set_u32(TRAILER_NEXT, next);
+        self.set_u32(OPAQUE_NEXT, next);
     }
 
     /// How many items the page holds.
     pub(crate) fn count(&self) -> usize {
-        self.u16_at(TRAILER_COUNT) as usize
+        self.u16_at(OPAQUE_COUNT) as usize
     }
 
-    /// Sets the item count; `stride` (in words) moves pd_lower to the end of the last item.
-    fn set_count(&mut self, count: usize, stride: usize) {
-        self.set_u16(TRAILER_COUNT, count as u16);
-        self.set_lower(CONTENT_START + count * stride * 4);
+    /// Sets the item count and moves pd_lower to the end of the last vector.
+    fn set_count(&mut self, layout: &Layout, count: usize) {
+        self.set_u16(OPAQUE_COUNT, count as u16);
+        self.set_lower(layout.vectors_at + count * layout.dims * 4);
     }
 
     /// Moves pd_lower, so everything below it survives a full-page WAL image.
@@ -176,67 +260,90 @@ impl Page {
         self.set_u16(PD_LOWER, lower as u16);
     }
 
-    /// The item area as 32-bit floats (item header words are stored as their bit patterns).
-    pub(crate) fn words(&self) -> &[f32] {
+    /// The area after our fields as 32-bit words (the meta page's contents).
+    pub(crate) fn words(&self) -> &[u32] {
         // Cannot fail: the page is 8-aligned and the area starts and ends on 4-byte boundaries.
-        bytemuck::cast_slice(&self.0[CONTENT_START..CONTENT_END])
+        bytemuck::cast_slice(&self.0[CONTENT_START..])
     }
 
-    /// The item area as 32-bit floats, to write.
-    pub(crate) fn words_mut(&mut self) -> &mut [f32] {
-        bytemuck::cast_slice_mut(&mut self.0[CONTENT_START..CONTENT_END])
+    /// The same, to write.
+    pub(crate) fn words_mut(&mut self) -> &mut [u32] {
+        bytemuck::cast_slice_mut(&mut self.0[CONTENT_START..])
     }
 
-    /// The used part of the item area: `count` items of `stride` words, checked against the page.
-    pub(crate) fn items(&self, stride: usize, block: BlockNumber) -> Result<&[f32]> {
-        let used = self.count() * stride;
-        if used > CONTENT_WORDS {
+    /// The items in use, after checking the count against the layout.
+    pub(crate) fn items(&self, layout: &Layout, block: BlockNumber) -> Result<Items<'_>> {
+        let count = self.count();
+        if count > layout.capacity {
             return Err(Error::corrupt(block, "item count exceeds the page"));
         }
-        Ok(&self.words()[..used])
+        let headers = &self.0[CONTENT_START..CONTENT_START + count * ITEM_HEADER_SIZE];
+        let vectors = &self.0[layout.vectors_at..layout.vectors_at + count * layout.dims * 4];
+        Ok(Items {
+            headers: bytemuck::cast_slice(headers),
+            vectors: bytemuck::cast_slice(vectors),
+            dims: layout.dims,
+        })
     }
 
-    /// Appends one item (header words, then vector) if it fits; returns whether it did.
-    pub(crate) fn push_item(&mut self, header: [u32; 2], vector: &[f32]) -> bool {
-        let stride = ITEM_HEADER_WORDS + vector.len();
+    /// Mutable headers and vectors of the first `count` slots.
+    fn slots_mut(&mut self, layout: &Layout, count: usize) -> (&mut [[u32; 2]], &mut [f32]) {
+        let (front, back) = self.0.split_at_mut(layout.vectors_at);
+        let headers = &mut front[CONTENT_START..CONTENT_START + count * ITEM_HEADER_SIZE];
+        let vectors = &mut back[..count * layout.dims * 4];
+        (
+            bytemuck::cast_slice_mut(headers),
+            bytemuck::cast_slice_mut(vectors),
+        )
+    }
+
+    /// Appends one item if it fits; returns whether it did.
+    pub(crate) fn push_item(&mut self, layout: &Layout, header: [u32; 2], vector: &[f32]) -> bool {
         let count = self.count();
-        let start = count * stride;
-        if start + stride > CONTENT_WORDS || count >= u16::MAX as usize {
+        if count >= layout.capacity || vector.len() != layout.dims {
             return false;
         }
-        let item = &mut self.words_mut()[start..start + stride];
-        item[0] = f32::from_bits(header[0]);
-        item[1] = f32::from_bits(header[1]);
-        item[ITEM_HEADER_WORDS..].copy_from_slice(vector);
-        self.set_count(count + 1, stride);
+        let (headers, vectors) = self.slots_mut(layout, count + 1);
+        headers[count] = header;
+        vectors[count * layout.dims..].copy_from_slice(vector);
+        self.set_count(layout, count + 1);
         true
     }
 
     /// Keeps only the items `keep` accepts, moving the last item into each gap; returns how
     /// many were removed. Item order changes, which no reader relies on.
-    pub(crate) fn retain_items(&mut self, stride: usize, mut keep: impl FnMut(&[f32]) -> bool) -> usize {
-        let mut count = self.count().min(CONTENT_WORDS / stride);
-        let mut removed = 0;
+    pub(crate) fn retain_items(
+        &mut self,
+        layout: &Layout,
+        mut keep: impl FnMut([u32; 2], &[f32]) -> bool,
+    ) -> usize {
+        let dims = layout.dims;
+        let mut count = self.count().min(layout.capacity);
+        let start = count;
+        let (headers, vectors) = self.slots_mut(layout, count);
         let mut i = 0;
         while i < count {
-            let words = self.words_mut();
-            if keep(&words[i * stride..(i + 1) * stride]) {
+            if keep(headers[i], &vectors[i * dims..(i + 1) * dims]) {
                 i += 1;
             } else {
                 count -= 1;
-                removed += 1;
-                words.copy_within(count * stride..(count + 1) * stride, i * stride);
+                headers[i] = headers[count];
+                vectors.copy_within(count * dims..(count + 1) * dims, i * dims);
             }
         }
-        self.set_count(count, stride);
-        removed
+        // Clear what moved away, so the hole holds no stale tids.
+        headers[count..].fill([0, 0]);
+        self.set_count(layout, count);
+        start - count
     }
 
-    /// Overwrites the header words of item `index` (which must exist).
-    pub(crate) fn set_item_header(&mut self, index: usize, stride: usize, header: [u32; 2]) {
-        let words = self.words_mut();
-        words[index * stride] = f32::from_bits(header[0]);
-        words[index * stride + 1] = f32::from_bits(header[1]);
+    /// Overwrites the header of item `index` (which must exist).
+    pub(crate) fn set_item_header(&mut self, layout: &Layout, index: usize, header: [u32; 2]) {
+        let count = self.count().min(layout.capacity);
+        let (headers, _) = self.slots_mut(layout, count);
+        if let Some(slot) = headers.get_mut(index) {
+            *slot = header;
+        }
     }
 
     fn u16_at(&self, at: usize) -> u16 {
@@ -260,30 +367,22 @@ impl std::fmt::Debug for Page {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Page")
             .field("lower", &self.u16_at(PD_LOWER))
-            .field("id", &format_args!("{:#06x}", self.u16_at(TRAILER_PAGE_ID)))
+            .field("id", &format_args!("{:#06x}", self.u16_at(OPAQUE_PAGE_ID)))
             .field("count", &self.count())
             .field("next", &self.next())
             .finish()
     }
 }
 
-/// Items of `dims` dimensions that fit on one page.
-pub(crate) fn items_per_page(dims: usize) -> usize {
-    CONTENT_WORDS / (ITEM_HEADER_WORDS + dims)
-}
-
-/// The largest dimension for which one item still fits on a page.
-pub const MAX_DIMS: usize = CONTENT_WORDS - ITEM_HEADER_WORDS;
-
-/// The two header words of an item, read back from their f32 bit patterns.
-#[inline]
-pub(crate) fn item_header(item: &[f32]) -> [u32; 2] {
-    [item[0].to_bits(), item[1].to_bits()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn list_page() -> Box<Page> {
+        let mut page = Page::zeroed();
+        page.init(PageKind::List);
+        page
+    }
 
     #[test]
     fn init_sets_a_standard_header() {
@@ -294,70 +393,88 @@ mod tests {
         assert_eq!(page.kind(7), Ok(PageKind::List));
         assert_eq!(page.next(), INVALID_BLOCK);
         assert_eq!(page.count(), 0);
-        assert_eq!(page.u16_at(PD_LOWER), 24);
-        assert_eq!(page.u16_at(PD_UPPER), 8184);
+        assert_eq!(page.u16_at(PD_LOWER), 32);
+        assert_eq!(page.u16_at(PD_UPPER), 8192);
+        assert_eq!(page.u16_at(PD_SPECIAL), 8192);
         assert_eq!(page.u16_at(PD_PAGESIZE_VERSION), 8196);
     }
 
     #[test]
+    fn layouts_pack_and_align() {
+        let l = Layout::new(784).unwrap();
+        assert_eq!((l.capacity, l.vectors_at), (2, 64));
+        let l = Layout::new(64).unwrap();
+        assert_eq!((l.capacity, l.vectors_at), (30, 320));
+        let l = Layout::new(1).unwrap();
+        assert!(l.capacity > 600);
+        assert!(Layout::new(MAX_DIMS).is_some());
+        assert!(Layout::new(MAX_DIMS + 1).is_none());
+        assert!(Layout::new(0).is_none());
+        for dims in 1..=MAX_DIMS {
+            let l = Layout::new(dims).unwrap();
+            assert!(l.vectors_at + l.capacity * dims * 4 <= PAGE_SIZE);
+            assert!(l.vectors_at >= CONTENT_START + l.capacity * ITEM_HEADER_SIZE);
+        }
+    }
+
+    #[test]
     fn items_fill_the_page_and_move_pd_lower() {
-        let mut page = Page::zeroed();
-        page.init(PageKind::List);
-        let dims = 784;
-        assert_eq!(items_per_page(dims), 2);
-        let v = vec![1.5f32; dims];
-        assert!(page.push_item([3, 4], &v));
-        assert!(page.push_item([5, 6], &v));
-        assert!(!page.push_item([7, 8], &v));
+        let mut page = list_page();
+        let layout = Layout::new(784).unwrap();
+        let v = vec![1.5f32; 784];
+        assert!(page.push_item(&layout, [3, 4], &v));
+        assert!(page.push_item(&layout, [5, 6], &v));
+        assert!(!page.push_item(&layout, [7, 8], &v));
         assert_eq!(page.count(), 2);
-        assert_eq!(page.u16_at(PD_LOWER) as usize, 24 + 2 * (8 + 4 * dims));
-        let items = page.items(2 + dims, 0).unwrap();
-        assert_eq!(item_header(&items[786..]), [5, 6]);
-        assert_eq!(items[786 + 2], 1.5);
+        assert_eq!(page.u16_at(PD_LOWER) as usize, 64 + 2 * 784 * 4);
+        let items = page.items(&layout, 0).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items.headers[1], [5, 6]);
+        assert_eq!(
+            (items.vectors.as_ptr() as usize - page.0.as_ptr() as usize) % 64,
+            0
+        );
+        assert!(items.iter().all(|(_, v)| v.iter().all(|&x| x == 1.5)));
     }
 
     #[test]
     fn retain_compacts_and_keeps_the_rest() {
-        let mut page = Page::zeroed();
-        page.init(PageKind::List);
+        let mut page = list_page();
+        let layout = Layout::new(2).unwrap();
         for i in 0..10u32 {
-            assert!(page.push_item([i, 0], &[i as f32, 0.0]));
+            assert!(page.push_item(&layout, [i, 0], &[i as f32, 0.0]));
         }
-        let removed = page.retain_items(4, |item| item_header(item)[0] % 3 != 0);
+        let removed = page.retain_items(&layout, |h, _| h[0] % 3 != 0);
         assert_eq!(removed, 4);
-        let mut left: Vec<u32> = page
-            .items(4, 0)
-            .unwrap()
-            .chunks_exact(4)
-            .map(|item| {
-                assert_eq!(item[2], item_header(item)[0] as f32);
-                item_header(item)[0]
+        let items = page.items(&layout, 0).unwrap();
+        let mut left: Vec<u32> = items
+            .iter()
+            .map(|(h, v)| {
+                assert_eq!(v[0], h[0] as f32);
+                h[0]
             })
             .collect();
         left.sort();
         assert_eq!(left, vec![1, 2, 4, 5, 7, 8]);
-    }
-
-    #[test]
-    fn header_bits_survive_any_pattern() {
-        let mut page = Page::zeroed();
-        page.init(PageKind::List);
-        // NaN patterns must round-trip bit for bit: headers are integers, not floats.
-        assert!(page.push_item([0x7fc0_0001, 0xffff_ffff], &[0.0]));
-        assert_eq!(item_header(page.items(3, 0).unwrap()), [0x7fc0_0001, 0xffff_ffff]);
+        page.set_item_header(&layout, 0, [42, 43]);
+        assert_eq!(page.items(&layout, 0).unwrap().headers[0], [42, 43]);
     }
 
     #[test]
     fn garbage_is_reported_not_trusted() {
+        let layout = Layout::new(10).unwrap();
         let mut page = Page::zeroed();
         assert!(page.kind(1).is_err());
         page.init(PageKind::Centroid);
-        page.set_u16(TRAILER_PAGE_ID, 0x1234);
+        page.set_u16(OPAQUE_PAGE_ID, 0x1234);
         assert!(page.kind(1).is_err());
         page.init(PageKind::Centroid);
-        page.set_u16(TRAILER_COUNT, 9999);
-        assert!(page.items(10, 1).is_err());
+        page.set_u16(OPAQUE_COUNT, 9999);
+        assert!(page.items(&layout, 1).is_err());
         assert!(page.expect_kind(PageKind::List, 1).is_err());
+        page.init(PageKind::List);
+        page.set_u16(PD_SPECIAL, 8184);
+        assert!(page.kind(1).is_err());
     }
 
     #[test]

@@ -35,7 +35,7 @@
 //! buffer with `GENERIC_XLOG_FULL_IMAGE`). No other backend reaches the new block until a page
 //! that links it is committed.
 
-use std::ops::Deref;
+use std::ops::{Deref, Range};
 
 use crate::error::Result;
 use crate::page::Page;
@@ -69,6 +69,14 @@ pub trait Relation {
 
     /// How many blocks the relation has.
     fn nblocks(&self) -> BlockNumber;
+
+    /// Hints that these byte ranges of `block` will be read soon: a scan names the next page
+    /// of a chain while it works on the current one, so that memory latency overlaps with
+    /// computing (pages of 2 vectors each are too short for the CPU's own prefetcher to help).
+    /// May do nothing; must never fail or wait for a page lock. PostgreSQL: `PrefetchBuffer`,
+    /// which helps when the page is not in shared buffers (and costs a buffer-table lookup
+    /// when it is, so an implementation may also choose to do nothing).
+    fn prefetch(&self, _block: BlockNumber, _ranges: &[Range<usize>]) {}
 }
 
 /// The pages of one atomic change, each locked exclusively until the change is committed.

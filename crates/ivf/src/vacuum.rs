@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use crate::centroids::{for_each_centroid, update_insert_block, ListHead};
 use crate::error::{Error, Result};
 use crate::meta::Meta;
-use crate::page::{item_header, PageKind};
+use crate::page::PageKind;
 use crate::storage::{BlockNumber, Relation, WriteSet, INVALID_BLOCK};
 use crate::{decode_tid, Tid};
 
@@ -66,7 +66,7 @@ fn vacuum_list<R: Relation>(
     callback: &mut impl BulkDelete,
     stats: &mut VacuumStats,
 ) -> Result<()> {
-    let stride = meta.stride();
+    let layout = &meta.layout;
     // Chain position of each page seen, to tell which of two pages comes first.
     let mut position: HashMap<BlockNumber, usize> = HashMap::new();
     let mut first_with_room: Option<(BlockNumber, usize)> = None;
@@ -80,20 +80,21 @@ fn vacuum_list<R: Relation>(
         let (any_dead, mut count, next) = {
             let page = rel.read(block)?;
             page.expect_kind(PageKind::List, block)?;
-            let items = page.items(stride, block)?;
+            let items = page.items(layout, block)?;
             let any_dead = items
-                .chunks_exact(stride)
-                .any(|item| callback.is_dead(decode_tid(item_header(item)).0));
+                .headers
+                .iter()
+                .any(|&header| callback.is_dead(decode_tid(header).0));
             (any_dead, page.count(), page.next())
         };
         if any_dead {
             // Inserts may have added items since; they are judged too.
             let mut ws = rel.begin();
             let slot = ws.lock(block)?;
-            ws.page(slot).items(stride, block)?;
+            ws.page(slot).items(layout, block)?;
             let removed = ws
                 .page_mut(slot)
-                .retain_items(stride, |item| !callback.is_dead(decode_tid(item_header(item)).0));
+                .retain_items(layout, |header, _| !callback.is_dead(decode_tid(header).0));
             count = ws.page(slot).count();
             stats.removed += removed as u64;
             stats.pages_changed += (removed > 0) as u64;

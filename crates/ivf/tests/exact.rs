@@ -8,7 +8,11 @@ use fashrec_ivf::{insert, search, Metric, Neighbor, Scan, ScanOptions, Tid};
 use proptest::prelude::*;
 
 fn metric() -> impl Strategy<Value = Metric> {
-    prop_oneof![Just(Metric::L2), Just(Metric::Cosine), Just(Metric::InnerProduct)]
+    prop_oneof![
+        Just(Metric::L2),
+        Just(Metric::Cosine),
+        Just(Metric::InnerProduct)
+    ]
 }
 
 /// Small integer-valued vectors: many exact ties and duplicates, and zero vectors.
@@ -19,7 +23,10 @@ fn rows(dims: usize, max_rows: usize) -> impl Strategy<Value = Vec<Vec<f32>>> {
     )
 }
 
-fn case() -> impl Strategy<Value = (Metric, usize, u32, Vec<Vec<f32>>, Vec<Vec<f32>>, Vec<f32>)> {
+/// Metric, dimensions, lists, rows to build, rows to insert, query.
+type Case = (Metric, usize, u32, Vec<Vec<f32>>, Vec<Vec<f32>>, Vec<f32>);
+
+fn case() -> impl Strategy<Value = Case> {
     (metric(), 1usize..6, 1u32..12).prop_flat_map(|(metric, dims, lists)| {
         (
             Just(metric),
@@ -86,7 +93,7 @@ proptest! {
     ) {
         // Few probes: the stream must go and fetch further lists itself.
         let rel = build_memory(&built, dims, options(lists, metric));
-        let matches = |t: Tid| (t.block as usize * 7 + t.offset as usize) % modulus == 0;
+        let matches = |t: Tid| (t.block as usize * 7 + t.offset as usize).is_multiple_of(modulus);
         let exist = (0..built.len()).filter(|&i| matches(tid(i))).count();
         let mut scan = Scan::new(&rel, &query, ScanOptions::new(1)).unwrap();
         let mut found = Vec::new();
@@ -108,12 +115,21 @@ proptest! {
 fn empty_and_tiny_builds_are_exact() {
     for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
         for n in [0usize, 1, 2, 5] {
-            let rows: Vec<Vec<f32>> = (0..n).map(|i| vec![i as f32, 1.0 - i as f32, 0.5]).collect();
+            let rows: Vec<Vec<f32>> = (0..n)
+                .map(|i| vec![i as f32, 1.0 - i as f32, 0.5])
+                .collect();
             let rel = build_memory(&rows, 3, options(8, metric));
-            let all: Vec<(Tid, Vec<f32>)> = rows.iter().enumerate().map(|(i, v)| (tid(i), v.clone())).collect();
+            let all: Vec<(Tid, Vec<f32>)> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (tid(i), v.clone()))
+                .collect();
             let q = [0.3, -0.2, 1.0];
             let got: Vec<Tid> = stream_all(&rel, &q, 8).iter().map(|n| n.tid).collect();
-            let want: Vec<Tid> = brute_force(&all, 3, metric, &q).iter().map(|n| n.tid).collect();
+            let want: Vec<Tid> = brute_force(&all, 3, metric, &q)
+                .iter()
+                .map(|n| n.tid)
+                .collect();
             assert_eq!(got, want);
         }
     }
@@ -129,5 +145,46 @@ fn cosine_scores_are_pgvector_distances() {
         let row = &rows[(n.tid.block * 7 + n.tid.offset as u32 - 1) as usize];
         let exact = fashrec_distance::cosine_distance(&query, row);
         assert!((Metric::Cosine.distance(n.score) - exact).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn reordered_dimensions_keep_l2_exact() {
+    // More dimensions than one partial sum, so the build reorders them and scores stop early;
+    // small integers keep every sum exact, so the order must match brute force bit for bit.
+    let dims = 300;
+    let mut lcg = common::Lcg(21);
+    let rows: Vec<Vec<f32>> = (0..400)
+        .map(|i| {
+            (0..dims)
+                .map(|d| ((lcg.next_f32() * 4.0) as i32 * ((d + i) % 3) as i32) as f32)
+                .collect()
+        })
+        .collect();
+    let rel = build_memory(&rows, dims, options(7, Metric::L2));
+    let all: Vec<(Tid, Vec<f32>)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (tid(i), v.clone()))
+        .collect();
+    let searcher = fashrec_ivf::Searcher::open(&rel).unwrap();
+    for q in rows.iter().step_by(37) {
+        let expected = brute_force(&all, dims, Metric::L2, q);
+        let streamed = stream_all(&rel, q, 7);
+        let got: Vec<(Tid, u32)> = streamed
+            .iter()
+            .map(|n| (n.tid, n.score.to_bits()))
+            .collect();
+        let want: Vec<(Tid, u32)> = expected
+            .iter()
+            .map(|n| (n.tid, n.score.to_bits()))
+            .collect();
+        assert_eq!(got, want);
+        for k in [1, 10, 50] {
+            let top = searcher.search(&rel, q, k, 7).unwrap();
+            assert_eq!(top, expected[..k].to_vec());
+        }
+        // A few probes still return the query row itself first.
+        assert_eq!(searcher.search(&rel, q, 1, 2).unwrap()[0].score, 0.0);
     }
 }

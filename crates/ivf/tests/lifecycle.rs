@@ -30,7 +30,10 @@ fn inserts_extend_chains_and_stay_findable() {
     for (i, v) in extra.iter().enumerate().step_by(37) {
         let hit = search(&rel, v, 1, 4).unwrap();
         assert_eq!(hit[0].score, 0.0);
-        assert!(hit[0].tid == tid(1000 + i) || extra.iter().chain(&rows).filter(|w| *w == v).count() > 1);
+        assert!(
+            hit[0].tid == tid(1000 + i)
+                || extra.iter().chain(&rows).filter(|w| *w == v).count() > 1
+        );
     }
 }
 
@@ -40,7 +43,7 @@ fn vacuum_removes_dead_rows_and_inserts_reuse_the_room() {
     let rows = lcg.clustered(3000, 16, 8);
     let rel = build_memory(&rows, 16, options(8, Metric::L2));
     let blocks = rel.nblocks();
-    let dead = |t: Tid| (t.block + t.offset as u32) % 2 == 0;
+    let dead = |t: Tid| (t.block + t.offset as u32).is_multiple_of(2);
     let stats = bulk_delete(&rel, &mut |t: Tid| dead(t)).unwrap();
     let dead_count = (0..rows.len()).filter(|&i| dead(tid(i))).count() as u64;
     assert_eq!(stats.removed, dead_count);
@@ -109,13 +112,18 @@ fn a_crash_after_any_record_leaves_a_consistent_index() {
     for (i, v) in extra.iter().enumerate() {
         insert(&rel, tid(500 + i), v).unwrap();
     }
-    bulk_delete(&rel, &mut |t: Tid| t.offset % 3 == 0).unwrap();
+    bulk_delete(&rel, &mut |t: Tid| t.offset.is_multiple_of(3)).unwrap();
     for (i, v) in extra.iter().enumerate().take(20) {
         insert(&rel, tid(900 + i), v).unwrap();
     }
     let wal = rel.wal();
-    assert!(wal.iter().all(|record| record.len() <= fashrec_ivf::MAX_PAGES_PER_WRITE));
-    assert!(wal.iter().any(|record| record.len() == 2), "no chain link was logged");
+    assert!(wal
+        .iter()
+        .all(|record| record.len() <= fashrec_ivf::MAX_PAGES_PER_WRITE));
+    assert!(
+        wal.iter().any(|record| record.len() == 2),
+        "no chain link was logged"
+    );
     for end in built..=wal.len() {
         let crashed = MemoryRelation::replay(&wal[..end]).unwrap();
         let report = check(&crashed).unwrap_or_else(|e| panic!("after record {end}: {e}"));
@@ -202,9 +210,22 @@ fn build_reports_low_data_and_respects_the_memory_budget() {
     assert!(builder.sample_capacity() >= 100 * 32);
 
     assert!(Builder::new(0, BuildOptions::default()).is_err());
-    assert!(Builder::new(4, BuildOptions { lists: 0, ..BuildOptions::default() }).is_err());
+    assert!(Builder::new(
+        4,
+        BuildOptions {
+            lists: 0,
+            ..BuildOptions::default()
+        }
+    )
+    .is_err());
     assert!(matches!(
-        fashrec_ivf::build(&rel, 4, options(2, Metric::L2), || rows.iter().map(|v| (tid(0), v.as_slice())), &mut |_| {}),
+        fashrec_ivf::build(
+            &rel,
+            4,
+            options(2, Metric::L2),
+            || rows.iter().map(|v| (tid(0), v.as_slice())),
+            &mut |_| {}
+        ),
         Err(Error::InvalidOption(_))
     ));
 }
@@ -213,8 +234,14 @@ fn build_reports_low_data_and_respects_the_memory_budget() {
 fn bad_vectors_are_refused_with_errors() {
     let rows: Vec<Vec<f32>> = (0..50).map(|i| vec![i as f32, 1.0]).collect();
     let rel = build_memory(&rows, 2, options(3, Metric::L2));
-    assert!(matches!(insert(&rel, tid(1), &[1.0]), Err(Error::DimensionMismatch { .. })));
-    assert!(matches!(insert(&rel, tid(1), &[1.0, f32::INFINITY]), Err(Error::NotFinite { index: 1 })));
+    assert!(matches!(
+        insert(&rel, tid(1), &[1.0]),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        insert(&rel, tid(1), &[1.0, f32::INFINITY]),
+        Err(Error::NotFinite { index: 1 })
+    ));
     assert!(search(&rel, &[1.0, 2.0, 3.0], 5, 1).is_err());
     assert!(search(&MemoryRelation::new(), &[1.0, 2.0], 5, 1).is_err());
 }
@@ -237,6 +264,12 @@ fn progress_reports_on_the_calling_thread() {
         },
     )
     .unwrap();
-    assert!(matches!(events[0], fashrec_ivf::BuildProgress::KMeans { iteration: 1, .. }));
-    assert_eq!(events.last(), Some(&fashrec_ivf::BuildProgress::Loading { rows: 2000 }));
+    assert!(matches!(
+        events[0],
+        fashrec_ivf::BuildProgress::KMeans { iteration: 1, .. }
+    ));
+    assert_eq!(
+        events.last(),
+        Some(&fashrec_ivf::BuildProgress::Loading { rows: 2000 })
+    );
 }

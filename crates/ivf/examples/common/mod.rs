@@ -35,7 +35,9 @@ pub fn read_idx_images(path: &str) -> Vectors {
     flate2::read::GzDecoder::new(file)
         .read_to_end(&mut bytes)
         .unwrap_or_else(|e| panic!("{path}: {e}"));
-    let word = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize;
+    let word = |i: usize| {
+        u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
+    };
     assert_eq!(word(0), 2051, "{path}: not an idx3 image file");
     let (count, rows, cols) = (word(4), word(8), word(12));
     let pixels = &bytes[16..16 + count * rows * cols];
@@ -43,6 +45,29 @@ pub fn read_idx_images(path: &str) -> Vectors {
         dims: rows * cols,
         data: pixels.iter().map(|&b| b as f32).collect(),
     }
+}
+
+/// Reads a gzip idx1 label file (magic 2049, count, then one byte per label).
+pub fn read_idx_labels(path: &str) -> Vec<u8> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_end(&mut bytes)
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let word = |i: usize| {
+        u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
+    };
+    assert_eq!(word(0), 2049, "{path}: not an idx1 label file");
+    bytes[8..8 + word(4)].to_vec()
+}
+
+/// A deterministic pseudo-random value in 0..100 for a row: a synthetic attribute that is
+/// independent of the vector.
+pub fn attribute(row: usize) -> u32 {
+    let mut z = (row as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) % 100) as u32
 }
 
 /// Row number to tid and back: 256 rows per heap block, like a real table would spread them.
@@ -56,13 +81,22 @@ pub fn row_of(tid: Tid) -> usize {
 
 /// Top-k by brute force, one query at a time over every row: the "exact scan" a database
 /// without an index does (a score per row, a bounded heap).
-pub fn exact_scan(base: &Vectors, metric: Metric, query: &[f32], k: usize, keep: impl Fn(usize) -> bool) -> Vec<Neighbor> {
+pub fn exact_scan(
+    base: &Vectors,
+    metric: Metric,
+    query: &[f32],
+    k: usize,
+    keep: impl Fn(usize) -> bool,
+) -> Vec<Neighbor> {
     let mut heap = std::collections::BinaryHeap::with_capacity(k + 1);
     for i in 0..base.len() {
         if !keep(i) {
             continue;
         }
-        let n = Neighbor { tid: tid(i), score: metric.score(query, base.row(i)) };
+        let n = Neighbor {
+            tid: tid(i),
+            score: metric.score(query, base.row(i)),
+        };
         if heap.len() < k {
             heap.push(n);
         } else if let Some(mut worst) = heap.peek_mut() {
@@ -76,7 +110,13 @@ pub fn exact_scan(base: &Vectors, metric: Metric, query: &[f32], k: usize, keep:
 
 /// Exact top-k row numbers for every query, computed on `threads` threads in cache-sized
 /// tiles (many queries against one block of base rows) so that it takes seconds, not minutes.
-pub fn ground_truth(base: &Vectors, queries: &Vectors, k: usize, threads: usize, keep: &(dyn Fn(usize) -> bool + Sync)) -> Vec<Vec<usize>> {
+pub fn ground_truth(
+    base: &Vectors,
+    queries: &Vectors,
+    k: usize,
+    threads: usize,
+    keep: &(dyn Fn(usize) -> bool + Sync),
+) -> Vec<Vec<usize>> {
     let dims = base.dims;
     let tile_queries = 32;
     let tile_rows = ((512 << 10) / (dims * 4)).max(16);
@@ -98,7 +138,10 @@ pub fn ground_truth(base: &Vectors, queries: &Vectors, k: usize, threads: usize,
                                 if !keep(r) {
                                     continue;
                                 }
-                                let n = Neighbor { tid: tid(r), score: fashrec_distance::l2_squared(q, base.row(r)) };
+                                let n = Neighbor {
+                                    tid: tid(r),
+                                    score: fashrec_distance::l2_squared(q, base.row(r)),
+                                };
                                 if heap.len() < k {
                                     heap.push(n);
                                 } else if let Some(mut worst) = heap.peek_mut() {
@@ -110,7 +153,11 @@ pub fn ground_truth(base: &Vectors, queries: &Vectors, k: usize, threads: usize,
                         }
                     }
                     for (slot, heap) in slots.iter_mut().zip(heaps) {
-                        *slot = heap.into_sorted_vec().iter().map(|n| row_of(n.tid)).collect();
+                        *slot = heap
+                            .into_sorted_vec()
+                            .iter()
+                            .map(|n| row_of(n.tid))
+                            .collect();
                     }
                 }
             });
@@ -126,6 +173,39 @@ pub fn recall_at(got: &[usize], truth: &[usize], k: usize) -> f64 {
         return 1.0;
     }
     got.iter().take(k).filter(|r| truth.contains(r)).count() as f64 / truth.len() as f64
+}
+
+/// Seconds this thread has spent on a CPU (Linux schedstat), so that timings are not
+/// inflated by time slices other processes took on this shared machine.
+pub fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|ns| ns.parse::<u64>().ok())
+        })
+        .map_or(f64::NAN, |ns| ns as f64 * 1e-9)
+}
+
+/// Wall and on-CPU seconds of one measured section.
+pub struct Timer {
+    wall: Instant,
+    cpu: f64,
+}
+
+impl Timer {
+    pub fn start() -> Timer {
+        Timer {
+            wall: Instant::now(),
+            cpu: thread_cpu_seconds(),
+        }
+    }
+
+    /// (wall seconds, on-CPU seconds) since start.
+    pub fn stop(&self) -> (f64, f64) {
+        (seconds(self.wall), thread_cpu_seconds() - self.cpu)
+    }
 }
 
 /// Seconds since `start`.
@@ -144,7 +224,9 @@ impl Args {
             let Some(name) = name.strip_prefix("--") else {
                 panic!("unexpected argument {name}; arguments are --name value");
             };
-            let value = args.next().unwrap_or_else(|| panic!("--{name} needs a value"));
+            let value = args
+                .next()
+                .unwrap_or_else(|| panic!("--{name} needs a value"));
             map.insert(name.to_string(), value);
         }
         Args(map)
@@ -152,7 +234,9 @@ impl Args {
 
     pub fn get<T: std::str::FromStr>(&self, name: &str, default: T) -> T {
         match self.0.get(name) {
-            Some(v) => v.parse().unwrap_or_else(|_| panic!("--{name}: cannot parse {v}")),
+            Some(v) => v
+                .parse()
+                .unwrap_or_else(|_| panic!("--{name}: cannot parse {v}")),
             None => default,
         }
     }
@@ -163,7 +247,11 @@ impl Args {
             .map(String::as_str)
             .unwrap_or(default)
             .split(',')
-            .map(|p| p.trim().parse().unwrap_or_else(|_| panic!("--{name}: cannot parse {p}")))
+            .map(|p| {
+                p.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("--{name}: cannot parse {p}"))
+            })
             .collect()
     }
 
@@ -181,4 +269,27 @@ pub fn write_ground_truth(path: &str, truth: &[Vec<usize>], k: usize) {
         }
     }
     std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+}
+
+/// Reads ground truth written by `write_ground_truth`, if the file exists and has `queries`
+/// rows of `k`.
+pub fn read_ground_truth(path: &str, queries: usize, k: usize) -> Option<Vec<Vec<usize>>> {
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.len() != queries * k * 4 {
+        return None;
+    }
+    let ids: Vec<i32> = bytes
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Some(
+        ids.chunks_exact(k)
+            .map(|row| {
+                row.iter()
+                    .filter(|&&r| r >= 0)
+                    .map(|&r| r as usize)
+                    .collect()
+            })
+            .collect(),
+    )
 }

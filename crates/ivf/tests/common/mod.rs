@@ -35,7 +35,12 @@ pub fn build_memory(rows: &[Vec<f32>], dims: usize, options: BuildOptions) -> Me
 }
 
 /// Every row scored against `query` the way the index scores, in result order.
-pub fn brute_force(rows: &[(Tid, Vec<f32>)], dims: usize, metric: Metric, query: &[f32]) -> Vec<Neighbor> {
+pub fn brute_force(
+    rows: &[(Tid, Vec<f32>)],
+    dims: usize,
+    metric: Metric,
+    query: &[f32],
+) -> Vec<Neighbor> {
     let mut q = Vec::new();
     metric.prepare(query, dims, &mut q).expect("query");
     let mut out: Vec<Neighbor> = rows
@@ -43,7 +48,11 @@ pub fn brute_force(rows: &[(Tid, Vec<f32>)], dims: usize, metric: Metric, query:
         .map(|(tid, v)| {
             let mut x = Vec::new();
             let nonzero = metric.prepare(v, dims, &mut x).expect("row");
-            let score = if nonzero { metric.score(&q, &x) } else { f32::INFINITY };
+            let score = if nonzero {
+                metric.score(&q, &x)
+            } else {
+                f32::INFINITY
+            };
             Neighbor { tid: *tid, score }
         })
         .collect();
@@ -56,7 +65,10 @@ pub struct Lcg(pub u64);
 
 impl Lcg {
     pub fn next_f32(&mut self) -> f32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
 
@@ -79,5 +91,9 @@ impl Lcg {
 /// Recall of `got` against the first `k` of `expected`, by tid.
 pub fn recall(got: &[Neighbor], expected: &[Neighbor], k: usize) -> f64 {
     let truth: std::collections::HashSet<Tid> = expected.iter().take(k).map(|n| n.tid).collect();
-    got.iter().take(k).filter(|n| truth.contains(&n.tid)).count() as f64 / truth.len().max(1) as f64
+    got.iter()
+        .take(k)
+        .filter(|n| truth.contains(&n.tid))
+        .count() as f64
+        / truth.len().max(1) as f64
 }

@@ -1,0 +1,168 @@
+//! Scale: 1,000,000 random 64-d vectors from 1,000 gaussian clusters (L2). Build time, index
+//! size, then recall@10 and single-threaded queries per second for a sweep of probes, on 1,000
+//! held-out queries from the same distribution.
+//!
+//! Data: cluster centres ~ N(0, 1) per dimension, points = centre + N(0, 1) per dimension,
+//! generated from a fixed seed (SplitMix64 + Box-Muller), so every run sees the same vectors.
+//!
+//!     cargo run --release -p fashrec-ivf --example scale -- [--rows 1000000] [--lists 1000]
+//!         [--probes 1,2,4,8,16,32] [--queries 1000] [--dump DIR]
+//!
+//! With --dump, base.f32, queries.f32 (little-endian f32 rows) and gt.i32 are written to DIR
+//! for bench/ivf/faiss_ivfflat.py --data DIR.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use common::{ground_truth, recall_at, row_of, seconds, tid, Args, Timer, Vectors};
+use fashrec_ivf::{build, inspect, BuildOptions, BuildProgress, MemoryRelation, Metric, Searcher};
+
+/// Spread of the cluster centres, in units of the clusters' own spread: at 1.0 clusters overlap,
+/// so neighbours often lie in other lists, as with real embeddings.
+const CENTRE_SCALE: f64 = 1.0;
+
+/// SplitMix64 and Box-Muller: reproducible gaussians without a dependency.
+struct Gauss(u64);
+
+impl Gauss {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.unit();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
+    }
+}
+
+/// `n` points around `centres`, cluster chosen uniformly per point.
+fn points(n: usize, dims: usize, centres: &[f32], rng: &mut Gauss) -> Vectors {
+    let clusters = centres.len() / dims;
+    let mut data = Vec::with_capacity(n * dims);
+    for _ in 0..n {
+        let c = (rng.next_u64() % clusters as u64) as usize;
+        for d in 0..dims {
+            data.push(centres[c * dims + d] + rng.normal() as f32);
+        }
+    }
+    Vectors { dims, data }
+}
+
+fn write_f32(path: &str, data: &[f32]) {
+    let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+}
+
+fn main() {
+    let args = Args::parse();
+    let rows: usize = args.get("rows", 1_000_000);
+    let lists: u32 = args.get("lists", 1000);
+    let probes = args.list("probes", "1,2,4,8,16,32");
+    let query_count: usize = args.get("queries", 1000);
+    let dims = 64;
+    let clusters = 1000;
+    let k = 10;
+
+    let mut rng = Gauss(42);
+    let centres: Vec<f32> = (0..clusters * dims)
+        .map(|_| (CENTRE_SCALE * rng.normal()) as f32)
+        .collect();
+    let base = points(rows, dims, &centres, &mut rng);
+    let queries = points(query_count, dims, &centres, &mut rng);
+    println!(
+        "data: {} base, {} queries, {} dims, {} clusters",
+        base.len(),
+        queries.len(),
+        dims,
+        clusters
+    );
+
+    let start = Instant::now();
+    let truth = ground_truth(&base, &queries, k, fashrec_ivf::default_threads(), &|_| {
+        true
+    });
+    println!(
+        "ground truth (tiled brute force, all threads): {:.1} s",
+        seconds(start)
+    );
+    if let Some(dir) = args.text("dump") {
+        std::fs::create_dir_all(dir).expect("dump dir");
+        write_f32(&format!("{dir}/base.f32"), &base.data);
+        write_f32(&format!("{dir}/queries.f32"), &queries.data);
+        common::write_ground_truth(&format!("{dir}/gt.i32"), &truth, k);
+    }
+
+    let rel = MemoryRelation::new();
+    let options = BuildOptions {
+        lists,
+        metric: Metric::L2,
+        ..BuildOptions::default()
+    };
+    let threads = options.threads;
+    let start = Instant::now();
+    let mut kmeans_done = None;
+    let report = build(
+        &rel,
+        dims,
+        options,
+        || (0..base.len()).map(|i| (tid(i), base.row(i))),
+        &mut |event| {
+            if let BuildProgress::Loading { .. } = event {
+            } else if kmeans_done.is_none() {
+                kmeans_done = Some(start.elapsed());
+            }
+        },
+    )
+    .expect("build");
+    let build_seconds = seconds(start);
+    let info = inspect(&rel).expect("inspect");
+    println!(
+        "build: {:.1} s with {} threads ({} samples, {} k-means iterations), {} blocks = {:.1} MiB \
+         (raw vectors {:.1} MiB), imbalance {:.2}, cv {:.2}",
+        build_seconds,
+        threads,
+        report.samples,
+        report.iterations,
+        report.blocks,
+        rel.size_bytes() as f64 / (1 << 20) as f64,
+        (rows * dims * 4) as f64 / (1 << 20) as f64,
+        info.imbalance,
+        info.coefficient_of_variation
+    );
+
+    let searcher = Arc::new(Searcher::open(&rel).expect("open"));
+    println!("\n| probes | recall@10 | QPS wall | QPS CPU |");
+    println!("|---:|---:|---:|---:|");
+    for &p in &probes {
+        let timer = Timer::start();
+        let mut total = 0.0;
+        for (qi, expected) in truth.iter().enumerate() {
+            let got: Vec<usize> = searcher
+                .search(&rel, queries.row(qi), k, p)
+                .expect("search")
+                .iter()
+                .map(|n| row_of(n.tid))
+                .collect();
+            total += recall_at(&got, expected, k);
+        }
+        let (wall, cpu) = timer.stop();
+        let n = truth.len() as f64;
+        println!(
+            "| {} | {:.4} | {:.1} | {:.1} |",
+            p,
+            total / n,
+            n / wall,
+            n / cpu
+        );
+    }
+}
