@@ -9,3 +9,4 @@ SET fashrec.model_dir = '/nonexistent/models';
 SELECT embed_text('red dress');
 SELECT 1 AS still_alive;
 DROP ROLE shopper;
+DROP EXTENSION fashrec;

@@ -102,3 +102,8 @@ SET maintenance_work_mem = '1MB';
 CREATE INDEX ON wide USING fashrec_ivf (v) WITH (lists = 1000);
 RESET maintenance_work_mem;
 SELECT 3 AS still_alive;
+
+-- Leave the database as we found it for the next test file.
+SET client_min_messages = warning;
+DROP TABLE items, few, none_yet, no_dims, wide;
+DROP EXTENSION fashrec CASCADE;

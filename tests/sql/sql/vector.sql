@@ -68,3 +68,8 @@ SELECT avg(embedding), sum(embedding) FROM items;
 SELECT avg(embedding) FROM items WHERE false;
 SELECT avg(v) FROM (VALUES ('[1,2]'::vector), ('[1,2,3]')) t(v);
 SELECT 3 AS still_alive;
+
+-- Leave the database as we found it for the next test file.
+SET client_min_messages = warning;
+DROP TABLE items, wide;
+DROP EXTENSION fashrec;
