@@ -1,0 +1,370 @@
+"""Train the text-to-image mapping (384-d MiniLM sentence embedding -> 64-d image space).
+
+The mapping has two branches, added and L2-normalised:
+
+    embedding = normalise( mapper(s) + beta * softmax(s . B^T / tau) . T )
+
+(models/text_mapper.onnx; s is the output of models/text_encoder.onnx, the compressed MiniLM.)
+
+- mapper: an MLP 384 -> 512 -> 64 trained contrastively on catalog texts and the train queries;
+- memory: B holds the 384-d embeddings of the train queries and of their augmented forms (a
+  colour, a fit, an occasion, a price added), T the image-space prototype of each one's category;
+  the softmax over cosine similarities is a soft nearest-neighbour vote in MiniLM space.
+beta, tau (beta = 0: the mapper alone) and whether the memory also holds the catalog's short
+descriptions are chosen by 5-fold cross-validation on the train queries only: the held-out half
+plays no part in any choice.
+
+Training data of the mapper: the catalog texts of 1,000 train products per category (description,
+short description, keywords, name), each paired with its product's image embedding, plus the train
+queries and their augmented forms (~10% of the samples). The 384-d inputs come from the shipped
+(compressed) encoder graph, so the mapping sees exactly what the extension computes.
+
+Mapper loss (contrastive, instead of the seed's MSE):
+- prototype InfoNCE: cosine to the 10 category prototypes of the image space (mean of the train
+  image embeddings of a category, normalised), temperature 0.05, the text's category positive;
+- pair InfoNCE (weight 0.1): cosine to the image embeddings of the batch, temperature 0.07, the
+  text's own product positive (queries take no part).
+For comparison the seed's objective (MSE to the product's image embedding) is trained on the same
+data and evaluated the same way; it is not shipped.
+
+    python -m fashrec_train.train_text
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .common import CATEGORIES, CHECKPOINTS, MODELS, SEED, TRAINING, WORK, load_export, log, seed_everything, write_json
+from .metrics import ranked_labels, retrieval_metrics
+from . import text_encoder
+
+CKPT_DIR = CHECKPOINTS / "text"
+TEXT_FIELDS = ("description", "short_description", "keywords", "name")
+PER_CLASS = 1000
+FOLDS = 5
+RECIPE = {
+    "per_class_products": PER_CLASS,
+    "fields": list(TEXT_FIELDS),
+    "augmentations_per_query": 30,
+    "query_share": 0.1,
+    "epochs": 12,
+    "batch_size": 512,
+    "lr": 2e-3,
+    "weight_decay": 1e-4,
+    "hidden": 512,
+    "dropout": 0.1,
+    "proto_temperature": 0.05,
+    "pair_temperature": 0.07,
+    "pair_weight": 0.1,
+    "memory_grid": {"beta": [0.0, 0.5, 1.0, 2.0, 4.0], "tau": [0.02, 0.05, 0.1],
+                    "catalog_short_descriptions": [False, True]},
+}
+
+# Context words a shopper adds to a garment term. They must not decide the category, so the train
+# queries are repeated with them ("red kicks for the gym", "cheap blazer for women under 50").
+# Any word that occurs only in held-out or unseen queries is dropped (see augmented_queries).
+PREFIXES = ["black", "white", "navy", "red", "blue", "green", "grey", "brown", "beige", "pink", "yellow",
+            "cheap", "comfy", "warm", "light", "new", "designer", "cotton", "leather", "wool", "linen",
+            "casual", "smart", "cute", "stylish", "classic", "affordable", "men's", "women's", "unisex"]
+SUFFIXES = ["for men", "for women", "under 50", "under 100", "size m", "size 40", "for the weekend", "for work",
+            "for the office", "for summer", "for winter", "for a party", "for the gym", "for running", "for travel",
+            "for the beach", "for a wedding", "for everyday", "in black", "on sale", "for hiking", "for sport",
+            "for going out", "for school", "for evenings"]
+
+
+class TextMapper(nn.Module):
+    def __init__(self, hidden: int = RECIPE["hidden"], dropout: float = RECIPE["dropout"]):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(384, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 64))
+
+    def forward(self, sentence_embedding: torch.Tensor) -> torch.Tensor:
+        return l2(self.net(sentence_embedding))
+
+
+class TextToImage(nn.Module):
+    """The exported mapping: mapper branch + memory branch (bank stored as float16)."""
+
+    def __init__(self, mapper: TextMapper, bank: np.ndarray, targets: np.ndarray, beta: float, tau: float):
+        super().__init__()
+        self.mapper = mapper
+        self.register_buffer("bank", torch.from_numpy(bank.astype(np.float16)))
+        self.register_buffer("targets", torch.from_numpy(targets.astype(np.float16)))
+        self.beta, self.tau = float(beta), float(tau)
+
+    def forward(self, sentence_embedding: torch.Tensor) -> torch.Tensor:
+        v = self.mapper(sentence_embedding)
+        if self.beta > 0:
+            w = torch.softmax(sentence_embedding @ self.bank.float().T / self.tau, dim=1)
+            v = v + self.beta * (w @ self.targets.float())
+        return l2(v)
+
+
+def l2(e: torch.Tensor) -> torch.Tensor:
+    return e / torch.sqrt(torch.clamp((e * e).sum(1, keepdim=True), min=1e-24))
+
+
+def load_queries() -> list[dict]:
+    qs = [json.loads(line) for line in (TRAINING / "queries.jsonl").open()]
+    for q in qs:
+        if CATEGORIES[q["label"]] != q["category"] or q["split"] not in ("train", "heldout", "unseen"):
+            raise SystemExit(f"bad query line: {q}")
+    return qs
+
+
+def chosen_encoder() -> Path:
+    report = json.loads(text_encoder.REPORT.read_text())
+    return text_encoder.REPORT.parent / report["chosen"]
+
+
+def encode_cached(texts: list[str], tag: str) -> np.ndarray:
+    enc = chosen_encoder()
+    h = hashlib.sha256(("\n".join(texts) + enc.name).encode()).hexdigest()[:16]
+    path = WORK / "text" / f"{tag}_{h}.npy"
+    if path.exists():
+        return np.load(path)
+    log(f"encoding {len(texts)} {tag} texts with {enc.name}")
+    t = time.time()
+    e = text_encoder.encode_onnx(enc, texts)
+    log(f"encoded in {time.time() - t:.0f}s")
+    np.save(path, e)
+    return e
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9&'-]+", text.lower()))
+
+
+def augmented_queries(queries: list[dict], rng: np.random.Generator, per_query: int) -> list[tuple[str, int, int]]:
+    """(text, label, query index): each train query with a random prefix and/or suffix.
+
+    No augmented text contains a word that occurs only in held-out or unseen queries."""
+    train_words = set().union(*(words(q["query"]) for q in queries if q["split"] == "train"))
+    private = set().union(*(words(q["query"]) for q in queries if q["split"] != "train")) - train_words
+    pre = [p for p in PREFIXES if not words(p) & private]
+    suf = [x for x in SUFFIXES if not words(x) & private]
+    out = []
+    for qi, q in enumerate(queries):
+        if q["split"] != "train":
+            continue
+        seen = {q["query"]}
+        for _ in range(per_query):
+            t = q["query"]
+            r = rng.random()
+            if r < 0.35:
+                t = f"{pre[rng.integers(len(pre))]} {t}"
+            elif r < 0.7:
+                t = f"{t} {suf[rng.integers(len(suf))]}"
+            else:
+                t = f"{pre[rng.integers(len(pre))]} {t} {suf[rng.integers(len(suf))]}"
+            if t not in seen:
+                seen.add(t)
+                out.append((t, q["label"], qi))
+    return out
+
+
+def catalog_training_texts(rows: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(SEED)
+    labels = np.array([r["label"] for r in rows])
+    train = np.array([r["split"] == "train" for r in rows])
+    texts, lab, pid = [], [], []
+    for c in range(len(CATEGORIES)):
+        ids = np.flatnonzero(train & (labels == c))
+        for i in np.sort(rng.choice(ids, PER_CLASS, replace=False)):
+            for f in TEXT_FIELDS:
+                texts.append(rows[i][f])
+                lab.append(c)
+                pid.append(i)
+    return texts, np.array(lab), np.array(pid)
+
+
+def prototypes(emb: np.ndarray, labels: np.ndarray, train: np.ndarray) -> np.ndarray:
+    p = np.stack([emb[train & (labels == c)].mean(0) for c in range(len(CATEGORIES))])
+    return p / np.linalg.norm(p, axis=1, keepdims=True)
+
+
+def train_mapper(objective: str, x: np.ndarray, y: np.ndarray, pid: np.ndarray,
+                 img: np.ndarray, protos: np.ndarray, tag: str) -> TextMapper:
+    torch.manual_seed(SEED)
+    x, y, pid = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(pid)
+    img, protos = torch.from_numpy(img), torch.from_numpy(protos)
+    model = TextMapper()
+    opt = torch.optim.AdamW(model.parameters(), lr=RECIPE["lr"], weight_decay=RECIPE["weight_decay"])
+    per_epoch = len(x) // RECIPE["batch_size"]
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=RECIPE["lr"], total_steps=RECIPE["epochs"] * per_epoch,
+                                                pct_start=0.1)
+    g = torch.Generator().manual_seed(SEED)
+    for epoch in range(RECIPE["epochs"]):
+        model.train()
+        perm = torch.randperm(len(x), generator=g)
+        total = 0.0
+        for s in range(per_epoch):
+            idx = perm[s * RECIPE["batch_size"]:(s + 1) * RECIPE["batch_size"]]
+            m = model(x[idx])
+            has = pid[idx] >= 0
+            target = img[pid[idx].clamp(min=0)]
+            if objective == "mse":
+                loss = F.mse_loss(m[has], target[has])
+            else:
+                loss = F.cross_entropy(m @ protos.T / RECIPE["proto_temperature"], y[idx])
+                if has.sum() > 1:
+                    logits = m[has] @ target[has].T / RECIPE["pair_temperature"]
+                    loss = loss + RECIPE["pair_weight"] * F.cross_entropy(logits, torch.arange(int(has.sum())))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss)
+    log(f"mapper {tag} ({objective}): final epoch loss {total / per_epoch:.4f}")
+    return model.eval()
+
+
+def mapper_data(s_cat, tl, tp, s_aug, aug_lab, s_q, q_lab, q_idx, aug_idx):
+    """Catalog texts + the given train queries and their augmentations (queries ~10% of samples)."""
+    xq = np.concatenate([s_q[q_idx], s_aug[aug_idx]])
+    yq = np.concatenate([q_lab[q_idx], aug_lab[aug_idx]])
+    reps = max(1, round(RECIPE["query_share"] * len(s_cat) / len(xq)))
+    x = np.concatenate([s_cat] + [xq] * reps)
+    y = np.concatenate([tl] + [yq] * reps)
+    pid = np.concatenate([tp] + [np.full(len(xq), -1)] * reps)
+    return x, y, pid, np.concatenate([s_q[q_idx], s_aug[aug_idx]]), yq
+
+
+def combine(mapper: TextMapper, s: np.ndarray, bank: np.ndarray, targets: np.ndarray, beta: float, tau: float):
+    with torch.no_grad():
+        return TextToImage(mapper, bank, targets, beta, tau)(torch.from_numpy(s)).numpy()
+
+
+def precision10(v: np.ndarray, labels: np.ndarray, gallery: np.ndarray, gallery_labels: np.ndarray) -> float:
+    return float((ranked_labels(v, gallery, gallery_labels, depth=10) == labels[:, None]).mean())
+
+
+def export_mapping(model: TextToImage, out: Path) -> None:
+    """The mapping graph: input sentence_embedding [batch, 384] -> embedding [batch, 64]."""
+    import onnx
+    tmp = Path(str(out) + ".tmp")
+    torch.onnx.export(model, (torch.zeros(2, 384),), str(tmp),
+                      input_names=["sentence_embedding"], output_names=["embedding"],
+                      dynamic_axes={"sentence_embedding": {0: "batch"}, "embedding": {0: "batch"}},
+                      opset_version=17, do_constant_folding=False, dynamo=False)
+    m = onnx.load(str(tmp))
+    m.producer_name = "fashrec-training"
+    onnx.checker.check_model(m)
+    onnx.save(m, str(tmp))
+    tmp.replace(out)
+
+
+def ship_encoder(src: Path, out: Path) -> None:
+    import shutil
+    tmp = Path(str(out) + ".tmp")
+    shutil.copyfile(src, tmp)
+    tmp.replace(out)
+
+
+def main() -> None:
+    from .export_image import CATALOG_EMBEDDINGS
+    seed_everything()
+    t0 = time.time()
+    rows, _, _ = load_export()
+    labels = np.array([r["label"] for r in rows])
+    train = np.array([r["split"] == "train" for r in rows])
+    img = np.load(CATALOG_EMBEDDINGS)
+    protos = prototypes(img, labels, train)
+
+    texts, tl, tp = catalog_training_texts(rows)
+    queries = load_queries()
+    aug = augmented_queries(queries, np.random.default_rng(SEED), RECIPE["augmentations_per_query"])
+    s_cat = encode_cached(texts, "catalog")
+    s_q = encode_cached([q["query"] for q in queries], "queries")
+    s_aug = encode_cached([a[0] for a in aug], "augmented")
+    q_lab = np.array([q["label"] for q in queries])
+    q_split = np.array([q["split"] for q in queries])
+    aug_lab = np.array([a[1] for a in aug])
+    aug_src = np.array([a[2] for a in aug])
+    train_q = np.flatnonzero(q_split == "train")
+    short_of = {rows[i]["short_description"]: rows[i]["label"] for i in np.flatnonzero(train)}
+    shorts = sorted(short_of)
+    short_lab = np.array([short_of[t] for t in shorts])
+    s_short = encode_cached(shorts, "short_descriptions")
+
+    def memory(q_idx: np.ndarray, aug_mask: np.ndarray, with_shorts: bool) -> tuple[np.ndarray, np.ndarray]:
+        parts = [s_q[q_idx], s_aug[aug_mask]] + ([s_short] if with_shorts else [])
+        labs = [q_lab[q_idx], aug_lab[aug_mask]] + ([short_lab] if with_shorts else [])
+        return np.concatenate(parts), protos[np.concatenate(labs)]
+    log(f"mapping data: {len(texts)} catalog texts, {len(train_q)} train queries, {len(aug)} augmented queries")
+    CKPT_DIR.mkdir(parents=True, exist_ok=True)
+
+    def mapper_cached(tag: str, objective: str, q_idx: np.ndarray) -> TextMapper:
+        ck = CKPT_DIR / f"mapper_{tag}.pt"
+        key = {"recipe": RECIPE, "objective": objective, "queries": q_idx.tolist(), "n_texts": len(texts)}
+        mapper = TextMapper()
+        if ck.exists():
+            state = torch.load(ck, weights_only=False)
+            if state.get("key") == key:
+                mapper.load_state_dict(state["model"])
+                return mapper.eval()
+        x, y, pid, _, _ = mapper_data(s_cat, tl, tp, s_aug, aug_lab, s_q, q_lab, q_idx, np.isin(aug_src, q_idx))
+        mapper = train_mapper(objective, x, y, pid, img, protos, tag)
+        torch.save({"model": mapper.state_dict(), "key": key}, ck)
+        return mapper
+
+    # 5-fold cross-validation on the train queries: whole queries (and their augmentations) out.
+    within = np.array([np.sum(q_lab[train_q[:k]] == q_lab[qi]) for k, qi in enumerate(train_q)])
+    fold_of = within % FOLDS
+    mg = RECIPE["memory_grid"]
+    grid = [(b, t, c) for b in mg["beta"] for t in mg["tau"] for c in mg["catalog_short_descriptions"]
+            if b > 0 or (t == mg["tau"][0] and not c)]
+    name = lambda b, t, c: f"beta={b},tau={t},short_descriptions={c}"  # noqa: E731
+    cv = {name(*g): [] for g in grid}
+    for f in range(FOLDS):
+        fit, out = train_q[fold_of != f], train_q[fold_of == f]
+        mapper = mapper_cached(f"cv{f}", "contrastive", fit)
+        for c in mg["catalog_short_descriptions"]:
+            bank, targets = memory(fit, np.isin(aug_src, fit), c)
+            for b, t, c2 in grid:
+                if c2 == c:
+                    v = combine(mapper, s_q[out], bank, targets, b, t)
+                    cv[name(b, t, c)].append(precision10(v, q_lab[out], img, labels))
+    cv_mean = {k: float(np.mean(v)) for k, v in cv.items()}
+    best = max(grid, key=lambda g: (round(cv_mean[name(*g)], 4), -g[0], not g[2]))
+    log("cross-validation precision@10: " + ", ".join(f"{k} {v:.4f}" for k, v in cv_mean.items()))
+    log(f"chosen: {name(*best)}")
+
+    # Final models on all train queries.
+    bank, targets = memory(train_q, np.ones(len(aug), bool), best[2])
+    results = {}
+    held = np.flatnonzero(q_split == "heldout")
+    unseen = np.flatnonzero(q_split == "unseen")
+    for objective in ("mse", "contrastive"):
+        mapper = mapper_cached(f"final_{objective}", objective, train_q)
+        res = {}
+        for variant, (b, t) in (("mapper_only", (0.0, 1.0)), ("mapper_and_memory", best[:2])):
+            res[variant] = {
+                split: precision10(combine(mapper, s_q[idx], bank, targets, b, t), q_lab[idx], img, labels)
+                for split, idx in (("heldout", held), ("unseen", unseen), ("train", train_q))}
+        results[objective] = res
+        log(f"{objective}: precision@10 " + json.dumps(res))
+    final = TextToImage(mapper, bank, targets, *best[:2]).eval()
+    MODELS.mkdir(parents=True, exist_ok=True)
+    ship_encoder(chosen_encoder(), MODELS / "text_encoder.onnx")
+    export_mapping(final, MODELS / "text_mapper.onnx")
+    write_json(CKPT_DIR / "mapper_report.json", {
+        "recipe": RECIPE, "catalog_texts": len(texts), "train_queries": int(len(train_q)),
+        "augmented_queries": len(aug), "memory_entries": int(len(bank)), "heldout_queries": int(len(held)),
+        "unseen_queries": int(len(unseen)), "encoder": chosen_encoder().name,
+        "cross_validation_precision@10": cv_mean,
+        "chosen": {"beta": best[0], "tau": best[1], "catalog_short_descriptions_in_memory": best[2]},
+        "torch_precision@10": results, "seconds": round(time.time() - t0, 1)})
+    log(f"text models written: {MODELS / 'text_encoder.onnx'}, {MODELS / 'text_mapper.onnx'}")
+
+
+if __name__ == "__main__":
+    main()
