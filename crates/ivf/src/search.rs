@@ -10,12 +10,16 @@
 //!   costs one comparison unless it beats the current k-th, and under L2 its distance loop
 //!   stops as soon as it cannot (see [`crate::metric`]).
 //! - [`Scan`]: a stream in distance order for the access method's `amgettuple`, which does
-//!   not know the LIMIT and whose WHERE clause may reject any number of rows. The first
-//!   `probes` lists are read into a heap (built in O(n), popped lazily, so nothing is sorted
-//!   that is not asked for). When that runs dry, the scan probes the next-nearest lists, a
-//!   batch at a time, up to `max_probes`: a selective filter therefore still gets its rows.
-//!   Order is exact within what has been probed; rows from a later batch come after all rows
-//!   of earlier batches ("relaxed order", as in pgvector's iterative scans).
+//!   not know the LIMIT and whose WHERE clause may reject any number of rows. The lists
+//!   probed so far feed a heap (built in O(n), popped lazily, so nothing is sorted that is
+//!   not asked for). Rows unlikely to be asked for soon are scored only until they are known
+//!   to rank behind the first few, and finished (their page read again) if they ever reach
+//!   the top. The deeper the consumer reads, the more lists are probed before the next row
+//!   is returned (`probes` for the first ten rows, then `probes * sqrt(rows / 10)`), and when
+//!   the candidates run out the next-nearest lists are probed, up to `max_probes`: a
+//!   selective filter therefore still gets its rows, with the recall `probes` gives ten rows.
+//!   Order is exact within what has been probed; a row from a list probed later may be nearer
+//!   than one already returned ("relaxed order", as in pgvector's iterative scans).
 //!
 //! With `probes` equal to the number of lists, both return exactly the brute-force order:
 //! by score, then by tid.
@@ -132,7 +136,12 @@ impl Searcher {
         })?;
         Ok(Searcher {
             scorer: meta.metric.scorer(),
-            prefetch: meta.layout.prefetch_ranges(PREFETCH_BYTES_PER_VECTOR),
+            // Pages of short vectors are one dense run, which the CPU prefetches by itself.
+            prefetch: if meta.dims as usize * 4 > PREFETCH_BYTES_PER_VECTOR / 2 {
+                meta.layout.prefetch_ranges(PREFETCH_BYTES_PER_VECTOR)
+            } else {
+                Vec::new()
+            },
             meta,
             centroids,
             firsts,
@@ -159,40 +168,35 @@ impl Searcher {
             return Ok(Vec::new());
         }
         let mut heap: BinaryHeap<Neighbor> = BinaryHeap::with_capacity(k + 1);
+        // The k-th best score so far (infinite until there are k): most candidates are
+        // rejected against it without touching the heap.
+        let mut worst = f32::INFINITY;
         let ranked = &query.probes[..probes];
         for (i, probe) in ranked.iter().enumerate() {
             if let Some(next) = ranked.get(i + 1) {
-                rel.prefetch(next.first, &self.prefetch);
+                if !self.prefetch.is_empty() {
+                    rel.prefetch(next.first, &self.prefetch);
+                }
             }
             self.scan_list(rel, probe.first, |_, header, vector| {
-                if heap.len() < k {
-                    let score = self.score(&query.vector, header, vector, f32::INFINITY);
-                    heap.push(Neighbor {
-                        tid: decode_tid(header).0,
-                        score,
-                    });
+                let score = self.score(&query.vector, header, vector, worst);
+                if score.total_cmp(&worst).is_gt() {
                     return;
                 }
-                // Only a candidate that beats the current k-th needs its tid decoded (and,
-                // under L2, all of its dimensions read).
-                let Some(mut worst) = heap.peek_mut() else {
-                    return;
+                // Only a candidate that may beat the current k-th needs its tid decoded.
+                let candidate = Neighbor {
+                    tid: decode_tid(header).0,
+                    score,
                 };
-                let score = self.score(&query.vector, header, vector, worst.score);
-                match score.total_cmp(&worst.score) {
-                    Ordering::Greater => {}
-                    Ordering::Less => {
-                        *worst = Neighbor {
-                            tid: decode_tid(header).0,
-                            score,
-                        }
+                if heap.len() < k {
+                    heap.push(candidate);
+                } else if let Some(mut top) = heap.peek_mut() {
+                    if candidate < *top {
+                        *top = candidate;
                     }
-                    Ordering::Equal => {
-                        let tid = decode_tid(header).0;
-                        if tid < worst.tid {
-                            *worst = Neighbor { tid, score };
-                        }
-                    }
+                }
+                if heap.len() == k {
+                    worst = heap.peek().map_or(f32::INFINITY, |n| n.score);
                 }
             })?;
         }
@@ -247,7 +251,7 @@ impl Searcher {
             let page = rel.read(block)?;
             page.expect_kind(PageKind::List, block)?;
             let next = page.next();
-            if next != INVALID_BLOCK {
+            if next != INVALID_BLOCK && !self.prefetch.is_empty() {
                 rel.prefetch(next, &self.prefetch);
             }
             for (header, vector) in page.items(layout, block)?.iter() {
@@ -519,7 +523,9 @@ impl Scan {
         let stops_early = searcher.meta.metric == crate::Metric::L2;
         for (i, probe) in query.probes[start..start + n].iter().enumerate() {
             if let Some(next) = query.probes[start..start + n].get(i + 1) {
-                rel.prefetch(next.first, &searcher.prefetch);
+                if !searcher.prefetch.is_empty() {
+                    rel.prefetch(next.first, &searcher.prefetch);
+                }
             }
             searcher.scan_list(rel, probe.first, |block, header, vector| {
                 let bound = match best.peek() {
