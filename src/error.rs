@@ -24,9 +24,18 @@ pub fn raise(err: VectorError) -> ! {
         | VectorError::DimsMismatch { .. }
         | VectorError::DifferentDims(..) => PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
     };
-    let mut report = ErrorReport::new(code, err.to_string(), pgrx::function_name!());
-    if let Some(detail) = err.detail() {
+    raise_error(code, err.to_string(), err.detail(), None)
+}
+
+/// Raises an ERROR with an optional detail and hint; the transaction aborts and the connection
+/// lives on.
+pub fn raise_error(code: PgSqlErrorCode, message: String, detail: Option<&str>, hint: Option<&str>) -> ! {
+    let mut report = ErrorReport::new(code, message, pgrx::function_name!());
+    if let Some(detail) = detail {
         report = report.set_detail(detail);
+    }
+    if let Some(hint) = hint {
+        report = report.set_hint(hint);
     }
     report.report(PgLogLevel::ERROR);
     unreachable!("an ERROR report does not return")
@@ -58,10 +67,15 @@ pub fn raise_ivf(err: fashrec_ivf::Error) -> ! {
             (PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED, Some("REINDEX the index."))
         }
     };
-    let mut report = ErrorReport::new(code, format!("fashrec_ivf: {err}"), pgrx::function_name!());
-    if let Some(hint) = hint {
-        report = report.set_hint(hint);
-    }
-    report.report(PgLogLevel::ERROR);
-    unreachable!("an ERROR report does not return")
+    raise_error(code, format!("fashrec_ivf: {err}"), None, hint)
+}
+
+/// Raises an embedding failure as an ERROR naming what is wrong with the input.
+pub fn raise_embed(err: fashrec_embed::EmbedError) -> ! {
+    use fashrec_embed::EmbedError as E;
+    let code = match err {
+        E::Decode(_) | E::Preprocess(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        E::Model(_) => PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+    };
+    raise_error(code, err.to_string(), None, None)
 }

@@ -2,26 +2,25 @@
 
 use super::models::with_pipeline;
 use crate::vector::Vector;
-use fashrec_embed::{DecodeLimits, EmbedError};
+use crate::error::raise_embed;
+use fashrec_embed::DecodeLimits;
 use pgrx::prelude::*;
-
-/// Raises an embedding failure as an ERROR naming what is wrong with the input.
-fn raise(err: EmbedError) -> ! {
-    let code = match err {
-        EmbedError::Decode(_) | EmbedError::Preprocess(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-        EmbedError::Model(_) => PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
-    };
-    pgrx::pg_sys::panic::ErrorReport::new(code, err.to_string(), pgrx::function_name!()).report(PgLogLevel::ERROR);
-    unreachable!("an ERROR report does not return")
-}
 
 fn embed_images_checked(images: &[&[u8]]) -> Vec<fashrec_embed::ImageOutput> {
     with_pipeline(|p| {
         p.embed_images(images, DecodeLimits::default(), &mut || {
             pgrx::check_for_interrupts!();
         })
-            .unwrap_or_else(|e| raise(e))
+        .unwrap_or_else(|e| raise_embed(e))
     })
+}
+
+/// Runs `embed` once on the non-NULL items of a batch; NULL items give NULL.
+fn embed_present<T: Copy, U>(items: impl Iterator<Item = Option<T>>, embed: impl FnOnce(&[T]) -> Vec<U>) -> Vec<Option<U>> {
+    let items: Vec<Option<T>> = items.collect();
+    let present: Vec<T> = items.iter().flatten().copied().collect();
+    let mut outputs = embed(&present).into_iter();
+    items.iter().map(|item| item.and_then(|_| outputs.next())).collect()
 }
 
 /// The image embedding (64-d, unit length) of a product photo or catalog image: PNG, JPEG,
@@ -35,41 +34,39 @@ fn embed_image(image: &[u8]) -> Vector {
 /// Image embeddings for many images in one model run (for backfills); NULL elements give NULL.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_images(images: Array<&[u8]>) -> Vec<Option<Vector>> {
-    let items: Vec<Option<&[u8]>> = images.iter().collect();
-    let present: Vec<&[u8]> = items.iter().flatten().copied().collect();
-    let mut outputs = embed_images_checked(&present).into_iter();
-    items.iter().map(|item| item.and_then(|_| outputs.next()).map(|o| Vector(o.embedding))).collect()
+    embed_present(images.iter(), |present| {
+        embed_images_checked(present).into_iter().map(|o| Vector(o.embedding)).collect()
+    })
+}
+
+/// Every category with its probability for an image, most likely first.
+fn ranked_categories(image: &[u8]) -> Vec<(String, f64)> {
+    let out = embed_images_checked(&[image]);
+    let categories = with_pipeline(|p| p.categories().to_vec());
+    let mut ranked: Vec<(String, f64)> =
+        categories.into_iter().zip(out[0].probabilities.iter().map(|&p| f64::from(p))).collect();
+    // A stable sort: on a tie the earlier category in logit order comes first.
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked
 }
 
 /// The most likely category of a product image and its probability.
 #[pg_extern(stable, strict, parallel_safe)]
 fn classify_image(image: &[u8]) -> TableIterator<'static, (name!(category, String), name!(probability, f64))> {
-    let out = embed_images_checked(&[image]);
-    let categories = with_pipeline(|p| p.categories().to_vec());
-    let (best, p) = out[0]
-        .probabilities
-        .iter()
-        .enumerate()
-        .fold((0, f32::MIN), |best, (i, &p)| if p > best.1 { (i, p) } else { best });
-    TableIterator::once((categories[best].clone(), f64::from(p)))
+    TableIterator::new(ranked_categories(image).into_iter().take(1))
 }
 
 /// Every category with its probability for a product image, most likely first.
 #[pg_extern(stable, strict, parallel_safe)]
 fn classify_image_all(image: &[u8]) -> TableIterator<'static, (name!(category, String), name!(probability, f64))> {
-    let out = embed_images_checked(&[image]);
-    let categories = with_pipeline(|p| p.categories().to_vec());
-    let mut rows: Vec<(String, f64)> =
-        categories.into_iter().zip(out[0].probabilities.iter().map(|&p| f64::from(p))).collect();
-    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
-    TableIterator::new(rows)
+    TableIterator::new(ranked_categories(image))
 }
 
 fn embed_texts_checked(texts: &[&str]) -> Vec<fashrec_embed::TextOutput> {
     if let Some(blank) = texts.iter().find(|t| t.trim().is_empty()) {
         pgrx::error!("cannot embed empty text {blank:?}: give a few words describing the product");
     }
-    with_pipeline(|p| p.embed_texts(texts).unwrap_or_else(|e| raise(e)))
+    with_pipeline(|p| p.embed_texts(texts).unwrap_or_else(|e| raise_embed(e)))
 }
 
 /// A text query mapped into the image embedding space (64-d, unit length), comparable with
@@ -82,10 +79,9 @@ fn embed_text(text: &str) -> Vector {
 /// embed_text for many texts in one model run; NULL elements give NULL.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_texts(texts: Array<&str>) -> Vec<Option<Vector>> {
-    let items: Vec<Option<&str>> = texts.iter().collect();
-    let present: Vec<&str> = items.iter().flatten().copied().collect();
-    let mut outputs = embed_texts_checked(&present).into_iter();
-    items.iter().map(|item| item.and_then(|_| outputs.next()).map(|o| Vector(o.mapped))).collect()
+    embed_present(texts.iter(), |present| {
+        embed_texts_checked(present).into_iter().map(|o| Vector(o.mapped)).collect()
+    })
 }
 
 /// The plain MiniLM sentence embedding (384-d, unit length), for text-to-text semantic search

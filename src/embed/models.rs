@@ -3,7 +3,9 @@
 //! (query cancel, termination) keep reaching the backend's own thread.
 
 use super::settings;
+use crate::error::raise_error;
 use fashrec_embed::{init_runtime, Pipeline};
+use pgrx::PgSqlErrorCode;
 use std::cell::RefCell;
 
 thread_local! {
@@ -33,32 +35,28 @@ impl Drop for SignalsBlocked {
     }
 }
 
+/// Loads the models named by the settings, or raises an ERROR saying which setting to check.
+fn load() -> Pipeline {
+    let library = settings::ort_library();
+    let dir = settings::model_dir();
+    let threads = settings::THREADS.get().max(1) as usize;
+    let loaded = {
+        let _blocked = SignalsBlocked::new();
+        init_runtime(&library).and_then(|()| Pipeline::load(&dir, threads))
+    };
+    loaded.unwrap_or_else(|e| {
+        raise_error(
+            PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
+            format!("fashrec cannot load its models: {e}"),
+            None,
+            Some("Check the settings fashrec.model_dir and fashrec.onnxruntime_library (superuser), and that ./fashrec.sh installed the models."),
+        )
+    })
+}
+
 /// Runs `f` on this backend's models, loading them first if needed.
 pub fn with_pipeline<T>(f: impl FnOnce(&mut Pipeline) -> T) -> T {
     PIPELINE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let library = settings::ort_library();
-            let dir = settings::model_dir();
-            let threads = settings::THREADS.get().max(1) as usize;
-            let loaded = {
-                let _blocked = SignalsBlocked::new();
-                init_runtime(&library).and_then(|()| Pipeline::load(&dir, threads))
-            };
-            match loaded {
-                Ok(pipeline) => *slot = Some(pipeline),
-                Err(e) => pgrx::pg_sys::panic::ErrorReport::new(
-                    pgrx::PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
-                    format!("fashrec cannot load its models: {e}"),
-                    pgrx::function_name!(),
-                )
-                .set_hint("Check the settings fashrec.model_dir and fashrec.onnxruntime_library (superuser), and that ./fashrec.sh installed the models.")
-                .report(pgrx::PgLogLevel::ERROR),
-            }
-        }
-        match slot.as_mut() {
-            Some(pipeline) => f(pipeline),
-            None => pgrx::error!("fashrec models are not loaded"),
-        }
+        f(cell.borrow_mut().get_or_insert_with(load))
     })
 }

@@ -46,6 +46,7 @@ unsafe extern "C-unwind" fn amvalidate(_opclassoid: pg_sys::Oid) -> bool {
 /// Without ORDER BY the index is useless (it cannot answer WHERE clauses), so such paths
 /// get a prohibitive cost.
 #[pg_guard]
+#[allow(clippy::too_many_arguments)] // the signature PostgreSQL calls
 unsafe extern "C-unwind" fn amcostestimate(
     root: *mut pg_sys::PlannerInfo,
     path: *mut pg_sys::IndexPath,

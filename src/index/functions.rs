@@ -44,6 +44,7 @@ fn metric_name(metric: Metric) -> &'static str {
 /// The shape of a fashrec_ivf index: when `imbalance` (largest list over the mean) grows far
 /// above 1 after many inserts, a REINDEX rebalances the lists.
 #[pg_extern(strict, parallel_safe)]
+#[allow(clippy::type_complexity)] // pgrx spells the SQL result columns in the type
 fn fashrec_ivf_info(
     index: pgrx::PgRelation,
 ) -> TableIterator<
@@ -92,6 +93,7 @@ fn fashrec_ivf_lists(index: pgrx::PgRelation) -> TableIterator<'static, (name!(l
 /// non-NULL vector is in it exactly once, and it holds nothing else but rows that are dead
 /// and not yet vacuumed. `ok` is false when a row is missing or indexed twice.
 #[pg_extern(strict)]
+#[allow(clippy::type_complexity)] // pgrx spells the SQL result columns in the type
 fn fashrec_ivf_check(
     index: pgrx::PgRelation,
 ) -> TableIterator<

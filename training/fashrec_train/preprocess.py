@@ -27,6 +27,7 @@ The arithmetic here is float64 for clarity; float32 in Rust agrees to about 1e-6
 
 from __future__ import annotations
 
+import functools
 import io
 
 import numpy as np
@@ -56,6 +57,7 @@ def luma_from_pil(img: Image.Image) -> np.ndarray:
     return rgb[..., 0] * LUMA[0] + rgb[..., 1] * LUMA[1] + rgb[..., 2] * LUMA[2]
 
 
+@functools.lru_cache(maxsize=None)
 def area_weights(n_in: int, n_out: int) -> np.ndarray:
     """The (n_out, n_in) matrix of step 6: row i averages source interval [i*s, (i+1)*s)."""
     s = n_in / n_out
@@ -121,30 +123,9 @@ def canonical_from_bytes(data: bytes) -> np.ndarray:
 def canonical_batch_u8(images: np.ndarray) -> np.ndarray:
     """Catalog images (N, 28, 28) uint8, Fashion-MNIST polarity -> (N, 28, 28) float32."""
     out = np.empty(images.shape, dtype=np.float32)
-    cache: dict[tuple[int, int], np.ndarray] = {}
     for k, img in enumerate(images):
-        lum = img.astype(np.float64)
-        corners = np.sort([lum[0, 0], lum[0, -1], lum[-1, 0], lum[-1, -1]])
-        b = 0.5 * (corners[1] + corners[2])
-        if b >= LIGHT_BACKGROUND:  # not expected for catalog images, but keep one definition
-            out[k] = canonical_from_luma(lum)
-            continue
-        x = np.maximum(lum - b, 0.0)
-        m = x.max()
-        if m < MIN_CONTRAST:
-            raise PreprocessError(f"catalog image {k} is blank")
-        mask = x > TRIM_THRESHOLD * m
-        rows = np.flatnonzero(mask.any(axis=1))
-        cols = np.flatnonzero(mask.any(axis=0))
-        crop = x[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        h, w = crop.shape
-        nh, nw = resized_shape(h, w)
-        for n_in, n_out in ((h, nh), (w, nw)):
-            if (n_in, n_out) not in cache:
-                cache[(n_in, n_out)] = area_weights(n_in, n_out)
-        small = cache[(h, nh)] @ crop @ cache[(w, nw)].T
-        canvas = np.zeros((CANVAS, CANVAS), dtype=np.float64)
-        top, left = (CANVAS - nh) // 2, (CANVAS - nw) // 2
-        canvas[top : top + nh, left : left + nw] = small
-        out[k] = canvas / canvas.max()
+        try:
+            out[k] = canonical_from_luma(img)
+        except PreprocessError as e:
+            raise PreprocessError(f"catalog image {k}: {e}") from e
     return out

@@ -108,7 +108,8 @@ impl Pipeline {
         limits: DecodeLimits,
         between: &mut dyn FnMut(),
     ) -> Result<Vec<ImageOutput>, EmbedError> {
-        let m = self.manifest.image.clone();
+        let Self { manifest, image, .. } = self;
+        let m = &manifest.image;
         let mut outputs = Vec::with_capacity(images.len());
         for chunk in images.chunks(IMAGE_BATCH) {
             let mut batch = Array4::<f32>::zeros((chunk.len(), 1, CANVAS, CANVAS));
@@ -120,7 +121,7 @@ impl Pipeline {
                 }
             }
             let batch = batch.into_dyn();
-            let run = self.image.run(&[Input::F32(&m.input, batch.view())], &[&m.embedding_output, &m.logits_output])?;
+            let run = image.run(&[Input::F32(&m.input, batch.view())], &[&m.embedding_output, &m.logits_output])?;
             for i in 0..chunk.len() {
                 outputs.push(ImageOutput {
                     embedding: normalized(run[0].index_axis(ndarray::Axis(0), i).iter().copied().collect()),
@@ -136,14 +137,15 @@ impl Pipeline {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let t = self.manifest.text.clone();
-        let tokens = self.tokenizer.encode(texts).map_err(ModelError::Run)?;
+        let Self { manifest, encoder, mapper, tokenizer, .. } = self;
+        let t = &manifest.text;
+        let tokens = tokenizer.encode(texts).map_err(ModelError::Run)?;
         let (ids, mask) = (tokens.ids.into_dyn(), tokens.mask.into_dyn());
-        let sentences = self.encoder.run(
+        let sentences = encoder.run(
             &[Input::I64("input_ids", ids.view()), Input::I64("attention_mask", mask.view())],
             &[&t.encoder_output],
         )?;
-        let mapped = self.mapper.run(&[Input::F32(&t.mapper_input, sentences[0].view())], &[&t.mapper_output])?;
+        let mapped = mapper.run(&[Input::F32(&t.mapper_input, sentences[0].view())], &[&t.mapper_output])?;
         Ok((0..texts.len())
             .map(|i| TextOutput {
                 sentence: normalized(sentences[0].index_axis(ndarray::Axis(0), i).iter().copied().collect()),
