@@ -72,6 +72,7 @@ fn main() {
         ..defaults
     };
     let start = Instant::now();
+    let build_cpu = common::process_cpu_seconds();
     let report = build(
         &rel,
         base.dims,
@@ -81,10 +82,12 @@ fn main() {
     )
     .expect("build");
     let build_seconds = seconds(start);
+    let build_cpu = common::process_cpu_seconds() - build_cpu;
     let info = inspect(&rel).expect("inspect");
     println!(
-        "build: {:.1} s with {} threads, {} lists, {} samples, {} k-means iterations, {:.1} MiB, imbalance {:.2}, cv {:.2}",
+        "build: {:.1} s wall, {:.1} s CPU with {} threads, {} lists, {} samples, {} k-means iterations, {:.1} MiB, imbalance {:.2}, cv {:.2}",
         build_seconds,
+        build_cpu,
         build_threads,
         report.lists,
         report.samples,

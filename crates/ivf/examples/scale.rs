@@ -110,26 +110,33 @@ fn main() {
     };
     let threads = options.threads;
     let start = Instant::now();
-    let mut kmeans_done = None;
+    let build_cpu = common::process_cpu_seconds();
+    // When k-means ends and loading starts: the first Loading event comes at the end, so the
+    // last k-means event marks it.
+    let mut kmeans_end = start.elapsed();
     let report = build(
         &rel,
         dims,
         options,
         || (0..base.len()).map(|i| (tid(i), base.row(i))),
         &mut |event| {
-            if let BuildProgress::Loading { .. } = event {
-            } else if kmeans_done.is_none() {
-                kmeans_done = Some(start.elapsed());
+            if let BuildProgress::KMeans { .. } = event {
+                kmeans_end = start.elapsed();
             }
         },
     )
     .expect("build");
     let build_seconds = seconds(start);
+    let build_cpu = common::process_cpu_seconds() - build_cpu;
     let info = inspect(&rel).expect("inspect");
     println!(
-        "build: {:.1} s with {} threads ({} samples, {} k-means iterations), {} blocks = {:.1} MiB \
-         (raw vectors {:.1} MiB), imbalance {:.2}, cv {:.2}",
+        "build: {:.1} s wall ({:.1} s sampling + k-means, {:.1} s loading), {:.1} s CPU with {} \
+         threads ({} samples, {} k-means iterations), {} blocks = {:.1} MiB (raw vectors {:.1} MiB), \
+         imbalance {:.2}, cv {:.2}",
         build_seconds,
+        kmeans_end.as_secs_f64(),
+        build_seconds - kmeans_end.as_secs_f64(),
+        build_cpu,
         threads,
         report.samples,
         report.iterations,

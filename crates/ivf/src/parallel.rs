@@ -1,6 +1,9 @@
 //! Splitting pure computation over threads. Workers only compute: they never call back into
 //! the caller (PostgreSQL cannot be called from another thread), and every callback the crate
 //! offers runs on the calling thread, between parallel sections.
+//!
+//! Workers start with every signal blocked, so that the host's signal handlers (PostgreSQL's
+//! query cancel, latch wake-ups) keep running on the thread that installed them.
 
 use std::num::NonZeroUsize;
 
@@ -29,20 +32,64 @@ where
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let work = &work;
-        let handles: Vec<_> = items
-            .chunks_mut(chunk)
-            .enumerate()
-            .map(|(i, part)| scope.spawn(move || work(i * chunk, part)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| match handle.join() {
-                Ok(result) => result,
+        let mut parts = items.chunks_mut(chunk);
+        let own = parts.next();
+        // The calling thread takes the first chunk; workers, spawned with signals blocked
+        // (they inherit the mask, the caller gets its own back at once), take the rest.
+        let handles: Vec<_> = {
+            let _blocked = BlockedSignals::new();
+            parts
+                .enumerate()
+                .map(|(i, part)| scope.spawn(move || work((i + 1) * chunk, part)))
+                .collect()
+        };
+        let mut results = Vec::with_capacity(threads);
+        results.extend(own.map(|part| work(0, part)));
+        for handle in handles {
+            match handle.join() {
+                Ok(result) => results.push(result),
                 // A worker panicked (a bug, workers do not fail otherwise): pass it on.
                 Err(payload) => std::panic::resume_unwind(payload),
-            })
-            .collect()
+            }
+        }
+        results
     })
+}
+
+/// Every signal blocked in the current thread until dropped, then the previous mask back.
+struct BlockedSignals {
+    #[cfg(unix)]
+    previous: libc::sigset_t,
+}
+
+impl BlockedSignals {
+    #[cfg(unix)]
+    fn new() -> Self {
+        // SAFETY: both sets are plain values owned here; sigfillset initialises `all`, and
+        // pthread_sigmask writes the old mask into `previous` and changes only this thread's.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut previous: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut previous);
+            BlockedSignals { previous }
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> Self {
+        BlockedSignals {}
+    }
+}
+
+impl Drop for BlockedSignals {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: restores the mask saved by `new` on this same thread.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -64,5 +111,30 @@ mod tests {
         }
         let mut empty: Vec<u8> = Vec::new();
         assert_eq!(map_chunks(4, &mut empty, |_, part| part.len()), vec![0]);
+    }
+
+    #[cfg(unix)]
+    fn blocked(signal: i32) -> bool {
+        // SAFETY: queries this thread's mask into a set owned here.
+        unsafe {
+            let mut mask: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask);
+            libc::sigismember(&mask, signal) == 1
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn workers_block_signals_and_the_caller_keeps_its_mask() {
+        let mut items = vec![0u8; 4096];
+        let caller = std::thread::current().id();
+        let seen = map_chunks(4, &mut items, |_, _| {
+            (std::thread::current().id() == caller, blocked(libc::SIGINT))
+        });
+        assert_eq!(seen.len(), 4);
+        assert!(seen
+            .iter()
+            .all(|&(on_caller, blocked)| on_caller != blocked));
+        assert!(!blocked(libc::SIGINT));
     }
 }

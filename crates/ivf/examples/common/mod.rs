@@ -188,6 +188,26 @@ pub fn thread_cpu_seconds() -> f64 {
         .map_or(f64::NAN, |ns| ns as f64 * 1e-9)
 }
 
+/// Seconds all threads of this process have spent on a CPU (user + system, from
+/// /proc/self/stat in USER_HZ = 100 ticks per second), to time multi-threaded builds.
+pub fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// Wall and on-CPU seconds of one measured section.
 pub struct Timer {
     wall: Instant,
