@@ -1,14 +1,11 @@
 //! Runs a tiny ONNX model through the runtime library that `./fashrec.sh setup` installs.
 
+mod common;
+
+use common::runtime_library;
 use fashrec_embed::{init_runtime, Input, Model, ModelError};
 use ndarray::array;
 use std::path::{Path, PathBuf};
-
-fn runtime_library() -> PathBuf {
-    std::env::var_os("FASHREC_ORT_LIB").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.deps/onnxruntime/libonnxruntime.so.1.32.0")
-    })
-}
 
 fn tiny_model() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny.onnx")
