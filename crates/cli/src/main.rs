@@ -1,6 +1,8 @@
-//! `fashrec`: load the Fashion-MNIST product catalog into PostgreSQL, or export it for training.
+//! `fashrec`: load the Fashion-MNIST product catalog into PostgreSQL, embed its images, or export
+//! it for training.
 
 mod connect;
+mod embed;
 mod export;
 mod load;
 mod progress;
@@ -49,6 +51,31 @@ enum Command {
     Load {
         #[command(flatten)]
         catalog: CatalogArgs,
+        /// PostgreSQL connection URL (postgresql://user@host:port/dbname) or key=value string
+        #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+        url: Option<String>,
+    },
+    /// Compute the image embedding of every product that has none, in the server.
+    #[command(
+        long_about = "Compute the image embedding of every product that has none, in the server.\n\n\
+        Fills products.embedding where it is NULL by calling the extension's embed_images() on \
+        --batch rows at a time. Each batch is its own transaction: stopping the command (Ctrl-C, a \
+        lost connection, statement_timeout) loses at most the batch in flight, and a rerun carries \
+        on with the rows still NULL. Two runs at once share the work. A product whose image the \
+        extension cannot embed is named at the end and left NULL (exit status 1); the other rows \
+        are embedded.\n\n\
+        The models run in the server backend of this connection, on fashrec.model_threads threads \
+        (a superuser setting, default 1). Prints the rows embedded, the seconds taken and the \
+        images per second.\n\n\
+        Connection: as for `fashrec load` (--url or DATABASE_URL; else the PG* variables; else \
+        the project-local cluster 127.0.0.1:5499, user postgres, database fashrec)."
+    )]
+    Embed {
+        /// Rows per statement and transaction; larger batches cost less per row, but a failed or
+        /// cancelled batch is redone whole
+        #[arg(long, value_name = "N", default_value_t = embed::DEFAULT_BATCH,
+              value_parser = clap::value_parser!(u32).range(1..=65536))]
+        batch: u32,
         /// PostgreSQL connection URL (postgresql://user@host:port/dbname) or key=value string
         #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
         url: Option<String>,
@@ -107,6 +134,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Load { catalog, url } => load::run(catalog, url.as_deref()),
+        Command::Embed { batch, url } => embed::run(url.as_deref(), *batch),
         Command::Export { catalog, out } => export::run(catalog, out),
     };
     match result {

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// A bar over `len` items with rate and time left.
 pub fn bar(len: usize, message: &'static str) -> ProgressBar {
     let style = ProgressStyle::with_template(
-        "{msg} [{wide_bar:.cyan/blue}] {human_pos}/{human_len} eta {eta}",
+        "{msg} [{wide_bar:.cyan/blue}] {human_pos}/{human_len} {per_sec} eta {eta}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");
