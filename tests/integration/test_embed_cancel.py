@@ -1,0 +1,71 @@
+"""A long embed_images batch can be cancelled: statement_timeout and a client's cancel request
+stop it between images with PostgreSQL's usual errors, well before the batch would have ended,
+and the same connection then answers normal queries (the models stay loaded and usable)."""
+import subprocess
+import threading
+import time
+
+import psycopg
+import pytest
+
+PER_CLASS = 300  # 3,000 catalog images in one batch
+BATCH = "SELECT count(e) FROM unnest((SELECT embed_images(array_agg(image ORDER BY id)) FROM products)) e"
+TIMEOUT_MS = 200
+
+
+@pytest.fixture(scope="module")
+def loaded(cli, dburl):
+    result = subprocess.run([cli, "load", "--url", dburl, "--balanced", str(PER_CLASS)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def uncancelled_seconds(loaded, dburl):
+    """How long the whole batch takes in a warm backend, and that it embeds every image."""
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        conn.execute("SELECT embed_text('warm up: loads the models')")
+        start = time.perf_counter()
+        assert conn.execute(BATCH).fetchone()[0] == PER_CLASS * 10
+        return time.perf_counter() - start
+
+
+@pytest.fixture()
+def warm(loaded, conn):
+    """A connection whose backend has loaded the models, so only the batch is timed."""
+    conn.execute("SELECT embed_text('warm up: loads the models')")
+    return conn
+
+
+def answers_normally(conn):
+    assert conn.execute("SELECT vector_dims(embed_text('black canvas shoes'))").fetchone()[0] == 64
+    assert conn.execute("SELECT count(e) FROM unnest((SELECT embed_images(array_agg(image)) "
+                        "FROM (SELECT image FROM products ORDER BY id LIMIT 100) t)) e").fetchone()[0] == 100
+
+
+def test_statement_timeout_stops_a_long_batch(warm, uncancelled_seconds):
+    # The bar only makes sense if the batch outlasts the timeout by far.
+    assert uncancelled_seconds > 5 * TIMEOUT_MS / 1000, f"the batch took only {uncancelled_seconds:.2f} s"
+    warm.execute(f"SET statement_timeout = {TIMEOUT_MS}")
+    start = time.perf_counter()
+    with pytest.raises(psycopg.errors.QueryCanceled, match="canceling statement due to statement timeout"):
+        warm.execute(BATCH)
+    took = time.perf_counter() - start
+    # Cancelled between images: it ends near the timeout, not when the batch would have.
+    assert took < uncancelled_seconds / 2, f"cancelled after {took:.2f} s; the whole batch takes {uncancelled_seconds:.2f} s"
+    warm.execute("RESET statement_timeout")
+    answers_normally(warm)
+
+
+def test_cancel_request_stops_a_long_batch(warm, uncancelled_seconds):
+    timer = threading.Timer(TIMEOUT_MS / 1000, warm.cancel)
+    start = time.perf_counter()
+    timer.start()
+    try:
+        with pytest.raises(psycopg.errors.QueryCanceled, match="canceling statement due to user request"):
+            warm.execute(BATCH)
+    finally:
+        timer.cancel()
+    took = time.perf_counter() - start
+    assert took < uncancelled_seconds / 2, f"cancelled after {took:.2f} s; the whole batch takes {uncancelled_seconds:.2f} s"
+    answers_normally(warm)
