@@ -1,6 +1,7 @@
 """A long embed_images batch can be cancelled: statement_timeout and a client's cancel request
 stop it between images with PostgreSQL's usual errors, well before the batch would have ended,
 and the same connection then answers normal queries (the models stay loaded and usable)."""
+import os
 import subprocess
 import threading
 import time
@@ -69,3 +70,31 @@ def test_cancel_request_stops_a_long_batch(warm, uncancelled_seconds):
     took = time.perf_counter() - start
     assert took < uncancelled_seconds / 2, f"cancelled after {took:.2f} s; the whole batch takes {uncancelled_seconds:.2f} s"
     answers_normally(warm)
+
+
+# PostgreSQL's signals: SIGHUP, SIGINT (cancel), SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM (timeouts), SIGTERM.
+BACKEND_SIGNALS = (1, 2, 3, 10, 12, 14, 15)
+
+
+def blocked_signals(pid, tid):
+    with open(f"/proc/{pid}/task/{tid}/status") as status:
+        mask = next(int(line.split()[1], 16) for line in status if line.startswith("SigBlk:"))
+    return {sig for sig in BACKEND_SIGNALS if mask & (1 << (sig - 1))}
+
+
+def test_only_the_backend_thread_takes_signals(loaded, dburl):
+    """A cancel reaches the backend only if no other thread of the process can take the signal:
+    every thread that loading and running the models started must block them all."""
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        # Two intra-op threads, so ONNX Runtime starts a thread pool too.
+        conn.execute("SET fashrec.model_threads = 2")
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        if not os.path.isdir(f"/proc/{pid}"):
+            pytest.skip("the server runs on another machine: its threads cannot be inspected")
+        conn.execute("SELECT embed_texts(ARRAY['black canvas shoes', 'a red evening gown', 'kicks'])")
+        conn.execute("SELECT embed_images(array_agg(image)) FROM (SELECT image FROM products LIMIT 100) t")
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        others = [t for t in threads if t != pid]
+        assert others, "loading the models started no thread; the test checks nothing"
+        for tid in others:
+            assert blocked_signals(pid, tid) == set(BACKEND_SIGNALS), f"thread {tid} of backend {pid} takes signals"

@@ -27,9 +27,15 @@ impl TextTokenizer {
         Ok(Self { inner })
     }
 
-    /// Tokenizes a batch of texts.
+    /// Tokenizes a batch of texts, one after the other on the calling thread: `encode_batch`
+    /// would start rayon's thread pool inside a PostgreSQL backend, with threads that take the
+    /// backend's signals and that no thread setting caps.
     pub fn encode(&self, texts: &[&str]) -> Result<Tokens, String> {
-        let encodings = self.inner.encode_batch(texts.to_vec(), true).map_err(|e| format!("tokenizing failed: {e}"))?;
+        let encodings = texts
+            .iter()
+            .map(|&text| self.inner.encode(text, true))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("tokenizing failed: {e}"))?;
         let width = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
         let mut ids = Array2::zeros((texts.len(), width));
         let mut mask = Array2::zeros((texts.len(), width));
