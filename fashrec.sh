@@ -5,6 +5,7 @@
 #                         project-local PostgreSQL cluster, create the extension, run the demo
 #   ./fashrec.sh test     install what is missing and run every test (what CI runs)
 #   ./fashrec.sh setup    only install what is missing
+#   ./fashrec.sh install  build the extension and install it (with the models) into PostgreSQL
 #   ./fashrec.sh start | stop | status | psql [args]   the local cluster (127.0.0.1:$FASHREC_PORT)
 #
 # Everything is idempotent: a second run skips what is done.
@@ -178,11 +179,12 @@ test_all() {
 
 case "${1:-}" in
     setup) setup ;;
+    install) setup; install_extension ;;
     demo) demo ;;
     test) test_all ;;
     start) start ;;
     stop) stop ;;
     status) if cluster_running; then echo "running on 127.0.0.1:$PORT ($PGDATA_DIR)"; else echo "stopped"; fi ;;
     psql) shift; local_psql -d fashrec "$@" ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

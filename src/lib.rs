@@ -4,8 +4,10 @@
 ::pgrx::pg_module_magic!(name, version);
 
 mod embed;
+mod evaluate;
 mod error;
 mod index;
+mod recommend;
 mod vector;
 
 /// Registers the settings and index options when the library is loaded.

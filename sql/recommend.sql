@@ -1,0 +1,166 @@
+-- Recommendations over the catalog table `products` (the one `fashrec load` creates: id, name,
+-- category, gender, price, description, keywords_tsv, embedding), found through search_path when
+-- called. Each function is one ordinary query with WHERE clauses and ORDER BY embedding <-> ...
+-- LIMIT k, so the fashrec_ivf index serves it and a user can copy and adapt it.
+--
+-- score: (1 + cosine similarity) / 2 of the two unit-length embeddings, 1 for the same direction,
+-- 0.5 for unrelated, 0 for opposite; for unit vectors this is 1 - distance^2 / 4. The text
+-- search adds the words to it (see recommend_for_text).
+
+-- The genders a shopper preference admits, the seed's strict modes: men -> men and unisex,
+-- women -> women and unisex, unisex -> unisex only; NULL -> every gender (NULL array).
+CREATE FUNCTION fashrec_genders(preference text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN CASE lower(preference)
+        WHEN 'men' THEN ARRAY['men', 'unisex']
+        WHEN 'women' THEN ARRAY['women', 'unisex']
+        WHEN 'unisex' THEN ARRAY['unisex']
+        ELSE NULL
+    END;
+END $$;
+
+-- Rejects a gender preference or k that the functions cannot honour, before any work.
+CREATE FUNCTION fashrec_check_request(preference text, k int) RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF preference IS NOT NULL AND fashrec_genders(preference) IS NULL THEN
+        RAISE EXCEPTION 'unknown gender preference "%"', preference
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''men'' (men and unisex), ''women'' (women and unisex), ''unisex'' (unisex only) or NULL (everyone).';
+    END IF;
+    IF k IS NULL OR k < 1 OR k > 1000 THEN
+        RAISE EXCEPTION 'k must be between 1 and 1000, not %', coalesce(k::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END $$;
+
+-- The k catalog products nearest to a query embedding, filtered by gender preference and category;
+-- what the other functions share. exclude: product ids never to return.
+CREATE FUNCTION recommend_for_embedding(query vector, k int DEFAULT 10, for_gender text DEFAULT NULL,
+                                        in_category text DEFAULT NULL, exclude int[] DEFAULT '{}')
+RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+#variable_conflict use_column
+DECLARE
+    genders text[] := fashrec_genders(for_gender);
+BEGIN
+    PERFORM fashrec_check_request(for_gender, k);
+    IF query IS NULL THEN
+        RAISE EXCEPTION 'the query embedding is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Compute the products'' embeddings first (fashrec embed, or UPDATE products SET embedding = embed_image(image)).';
+    END IF;
+    RETURN QUERY
+    SELECT p.id, p.name, p.category, p.gender, p.price, p.description,
+           greatest(0.0, least(1.0, 1.0 - (p.embedding <-> query) ^ 2 / 4.0))::float8
+    FROM products p
+    WHERE (genders IS NULL OR p.gender = ANY (genders))
+      AND (in_category IS NULL OR p.category = in_category)
+      AND p.id <> ALL (coalesce(exclude, '{}'))
+    ORDER BY p.embedding <-> query
+    LIMIT k;
+END $$;
+
+-- Products that look like a given product, the product itself excluded.
+CREATE FUNCTION recommend_similar(product_id int, k int DEFAULT 10, for_gender text DEFAULT NULL,
+                                  in_category text DEFAULT NULL)
+RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+#variable_conflict use_column
+DECLARE
+    query vector;
+BEGIN
+    SELECT p.embedding INTO query FROM products p WHERE p.id = product_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no product with id %', product_id USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN QUERY SELECT * FROM recommend_for_embedding(query, k, for_gender, in_category, ARRAY[product_id]);
+END $$;
+
+-- Products that look like an uploaded photo (any format embed_image reads).
+CREATE FUNCTION recommend_for_image(image bytea, k int DEFAULT 10, for_gender text DEFAULT NULL,
+                                    in_category text DEFAULT NULL)
+RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM fashrec_check_request(for_gender, k);
+    RETURN QUERY SELECT * FROM recommend_for_embedding(embed_image(image), k, for_gender, in_category);
+END $$;
+
+-- A shopper profile: products like the average of the products a shopper liked, those excluded.
+CREATE FUNCTION recommend_for_profile(liked int[], k int DEFAULT 10, for_gender text DEFAULT NULL,
+                                      in_category text DEFAULT NULL)
+RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+#variable_conflict use_column
+DECLARE
+    taste vector;
+BEGIN
+    SELECT l2_normalize(avg(p.embedding)) INTO taste FROM products p WHERE p.id = ANY (liked);
+    IF taste IS NULL THEN
+        RAISE EXCEPTION 'none of the liked products % exists with an embedding', liked
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN QUERY SELECT * FROM recommend_for_embedding(taste, k, for_gender, in_category, liked);
+END $$;
+
+-- Products for a shopper's words, ranked on two signals at once:
+--   - the image space: similarity of embed_text(query) to the product's embedding (shape and
+--     category: what the models know);
+--   - the words: the share of the query's words (stemmed, stop words dropped) found in the
+--     product's keywords (colour, material, brand, style, occasion: what a grayscale image
+--     cannot show).
+-- score = (image similarity + share of words found) / 2, in [0, 1]: 1 means the same direction
+-- in the image space and every word found. The candidates are the best `depth` products on each
+-- signal, so a matching product is found even where the image space alone ranks it far down.
+CREATE FUNCTION recommend_for_text(query text, k int DEFAULT 10, for_gender text DEFAULT NULL,
+                                   in_category text DEFAULT NULL, depth int DEFAULT 100)
+RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+#variable_conflict use_column
+DECLARE
+    genders text[] := fashrec_genders(for_gender);
+    qvec vector;
+    words text[];
+    any_word tsquery;
+BEGIN
+    PERFORM fashrec_check_request(for_gender, k);
+    qvec := embed_text(query);
+    words := tsvector_to_array(to_tsvector('english', query));
+    any_word := replace(plainto_tsquery('english', query)::text, ' & ', ' | ')::tsquery;
+    RETURN QUERY
+    WITH by_image AS (
+        SELECT p.id FROM products p
+        WHERE (genders IS NULL OR p.gender = ANY (genders))
+          AND (in_category IS NULL OR p.category = in_category)
+        ORDER BY p.embedding <-> qvec
+        LIMIT greatest(depth, k)
+    ), by_words AS (
+        SELECT p.id FROM products p
+        WHERE p.keywords_tsv @@ any_word
+          AND (genders IS NULL OR p.gender = ANY (genders))
+          AND (in_category IS NULL OR p.category = in_category)
+        ORDER BY ts_rank(p.keywords_tsv, any_word) DESC, p.embedding <-> qvec
+        LIMIT greatest(depth, k)
+    )
+    SELECT p.id, p.name, p.category, p.gender, p.price, p.description,
+           ((greatest(0.0, least(1.0, 1.0 - (p.embedding <-> qvec) ^ 2 / 4.0))
+             + CASE WHEN cardinality(words) > 0
+                    THEN cardinality(ARRAY(SELECT unnest(words) INTERSECT
+                                           SELECT unnest(tsvector_to_array(p.keywords_tsv))))::float8
+                         / cardinality(words)
+                    ELSE 0 END) / 2)::float8 AS score
+    FROM products p
+    WHERE p.id IN (SELECT b.id FROM by_image b UNION SELECT w.id FROM by_words w)
+    ORDER BY score DESC, p.embedding <-> qvec
+    LIMIT k;
+END $$;
+
+COMMENT ON FUNCTION fashrec_genders(text) IS 'Genders admitted by a shopper preference: men -> {men,unisex}, women -> {women,unisex}, unisex -> {unisex}, NULL -> NULL (all).';
+COMMENT ON FUNCTION recommend_for_embedding(vector, int, text, text, int[]) IS 'The k products of table products nearest to an embedding, with optional gender preference (men, women, unisex) and category; score = (1 + cosine similarity) / 2.';
+COMMENT ON FUNCTION recommend_similar(int, int, text, text) IS 'Products that look like product_id (itself excluded), with optional gender preference and category; score = (1 + cosine similarity) / 2.';
+COMMENT ON FUNCTION recommend_for_image(bytea, int, text, text) IS 'Products that look like an uploaded image, with optional gender preference and category; score = (1 + cosine similarity) / 2.';
+COMMENT ON FUNCTION recommend_for_profile(int[], int, text, text) IS 'Products like the average embedding of the liked products (those excluded); score = (1 + cosine similarity) / 2.';
+COMMENT ON FUNCTION recommend_for_text(text, int, text, text, int) IS 'Products for a text query, by image-space similarity and the share of the query''s words in the keywords; score = (image similarity + share of words found) / 2.';

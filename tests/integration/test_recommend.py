@@ -1,0 +1,179 @@
+"""Recommendations and the in-database evaluation on a real catalog: a balanced load, embeddings
+from the shipped models, a fashrec_ivf index; each call in the connection of a user."""
+import subprocess
+
+import numpy as np
+import psycopg
+import pytest
+from pgvector.psycopg import register_vector
+
+PER_CLASS = 200
+K = 10
+ALLOWED = {"men": {"men", "unisex"}, "women": {"women", "unisex"}, "unisex": {"unisex"}}
+TEXTS = ["black canvas shoes", "summer dress", "warm winter coat", "leather tote", "jeans"]
+COLUMNS = ["id", "name", "category", "gender", "price", "description", "score"]
+
+
+@pytest.fixture(scope="module")
+def catalog(cli, dburl):
+    """The module's database: a balanced catalog, embedded and indexed. Every fifth product plays
+    a test product, so the evaluation has queries."""
+    result = subprocess.run([cli, "load", "--url", dburl, "--balanced", str(PER_CLASS)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        conn.execute("""UPDATE products p SET embedding = e.v
+            FROM (SELECT unnest(array_agg(id)) AS id, unnest(embed_images(array_agg(image))) AS v
+                  FROM products) e WHERE p.id = e.id""")
+        conn.execute("UPDATE products SET split = 'test' WHERE id % 5 = 0")
+        conn.execute("CREATE INDEX ON products USING fashrec_ivf (embedding) WITH (lists = 20)")
+        conn.execute("ANALYZE products")
+    return dburl
+
+
+@pytest.fixture()
+def db(catalog):
+    with psycopg.connect(catalog, autocommit=True) as conn:
+        register_vector(conn)
+        yield conn
+
+
+def rows(conn, sql, *params):
+    return [dict(zip(COLUMNS, r)) for r in conn.execute(sql, params).fetchall()]
+
+
+def count_matching(conn, preference, exclude=None, category=None):
+    genders = list(ALLOWED[preference]) if preference else ["men", "women", "unisex"]
+    return conn.execute(
+        """SELECT count(*) FROM products WHERE gender = ANY(%s) AND embedding IS NOT NULL
+           AND (%s::text IS NULL OR category = %s) AND id <> ALL(%s)""",
+        (genders, category, category, exclude or [])).fetchone()[0]
+
+
+def check_results(results, preference, expected_count):
+    assert len(results) == expected_count
+    for r in results:
+        if preference:
+            assert r["gender"] in ALLOWED[preference], r
+        assert 0.0 <= r["score"] <= 1.0
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("preference", [None, "men", "women", "unisex"])
+def test_gender_modes_are_strict_and_fill_k(db, preference):
+    ids = [r[0] for r in db.execute("SELECT id FROM products WHERE id % 97 = 3 ORDER BY id").fetchall()]
+    assert len(ids) >= 15
+    for pid in ids:
+        results = rows(db, "SELECT * FROM recommend_similar(%s, %s, %s)", pid, K, preference)
+        assert pid not in [r["id"] for r in results]
+        check_results(results, preference, min(K, count_matching(db, preference, [pid])))
+    for text in TEXTS:
+        results = rows(db, "SELECT * FROM recommend_for_text(%s, %s, %s)", text, K, preference)
+        check_results(results, preference, min(K, count_matching(db, preference)))
+    for pid in ids[:3]:
+        results = rows(db, "SELECT * FROM recommend_for_image((SELECT image FROM products WHERE id = %s), %s, %s)",
+                       pid, K, preference)
+        check_results(results, preference, min(K, count_matching(db, preference)))
+        if preference is None:  # the image's own product is in the catalog, first
+            assert results[0]["id"] == pid and results[0]["score"] > 0.999, results[0]
+
+
+def test_a_category_filter_with_few_matches_still_fills_k(db):
+    # Unisex coats are rare: the index must keep probing lists until it has them all.
+    matching = count_matching(db, "unisex", category="Coat")
+    assert 0 < matching < 40
+    results = rows(db, "SELECT * FROM recommend_for_text('warm coat', 100, 'unisex', 'Coat')")
+    check_results(results, "unisex", matching)
+    assert {r["category"] for r in results} == {"Coat"}
+    # No men's dresses exist, so none are returned.
+    assert rows(db, "SELECT * FROM recommend_similar(1, 10, 'men', 'Dress')") == []
+
+
+def test_black_canvas_shoes_for_men_finds_black_canvas_sneakers(db):
+    wanted = {r[0] for r in db.execute(
+        """SELECT id FROM products WHERE category = 'Sneaker' AND colour = 'black'
+           AND material = 'canvas' AND gender IN ('men', 'unisex')""").fetchall()}
+    assert len(wanted) >= 3, "the sample should hold a few black canvas sneakers for men"
+    results = rows(db, "SELECT * FROM recommend_for_text('black canvas shoes', 5, 'men')")
+    top = [r["id"] for r in results[: min(5, len(wanted))]]
+    assert set(top) <= wanted, results
+
+
+def test_profile_recommends_like_the_liked_products_and_not_them(db):
+    liked = [r[0] for r in db.execute(
+        "SELECT id FROM products WHERE category = 'Sandal' ORDER BY id LIMIT 5").fetchall()]
+    results = rows(db, "SELECT * FROM recommend_for_profile(%s, 10)", liked)
+    assert len(results) == 10
+    assert not set(liked) & {r["id"] for r in results}
+    assert sum(r["category"] == "Sandal" for r in results) >= 8, results
+
+
+def test_the_documented_query_uses_the_index(db):
+    plan = "\n".join(r[0] for r in db.execute(
+        """EXPLAIN SELECT id FROM products WHERE gender = ANY(fashrec_genders('women'))
+           ORDER BY embedding <-> embed_text('summer dress') LIMIT 10""").fetchall())
+    assert "Index Scan using products_embedding_idx" in plan, plan
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT * FROM recommend_similar(1, 10, 'kids')", 'unknown gender preference "kids"'),
+    ("SELECT * FROM recommend_for_text('shoes', 0)", "k must be between 1 and 1000"),
+    ("SELECT * FROM recommend_similar(-5)", "no product with id -5"),
+    ("SELECT * FROM recommend_for_profile(ARRAY[-1, -2])", "none of the liked products"),
+    ("SELECT * FROM recommend_for_text('   ')", "cannot embed empty text"),
+    ("SELECT * FROM fashrec_evaluate_images(depth => 5)", "depth must be between 10 and 10000"),
+])
+def test_bad_requests_are_clear_errors(db, sql, message):
+    with pytest.raises(psycopg.Error, match=message):
+        db.execute(sql)
+    assert db.execute("SELECT count(*) FROM recommend_similar(1, 3)").fetchone()[0] == 3
+
+
+def metrics_by_numpy(query_vecs, query_cats, gallery_vecs, gallery_cats, depth=100):
+    """The evaluation's metrics computed apart from SQL, by brute force."""
+    d = ((query_vecs[:, None, :] - gallery_vecs[None, :, :]) ** 2).sum(axis=2)
+    order = np.argsort(d, axis=1, kind="stable")[:, :depth]
+    rel = gallery_cats[order] == query_cats[:, None]
+    first = np.where(rel.any(axis=1), rel.argmax(axis=1) + 1, 0)
+    out = {f"top{k}": float(rel[:, :k].any(axis=1).mean()) for k in (1, 3, 5, 7, 9)}
+    out["mrr"] = float(np.where(first > 0, 1.0 / np.maximum(first, 1), 0).mean())
+    out["precision10"] = float(rel[:, :10].mean())
+    return out
+
+
+def fetch(conn, sql, *params):
+    got = conn.execute(sql, params).fetchall()
+    return np.array([np.asarray(r[0], dtype=np.float64) for r in got]), np.array([r[1] for r in got])
+
+
+def assert_metrics(row, expected, queries):
+    got = dict(zip(["queries", "top1", "top3", "top5", "top7", "top9", "mrr", "precision10"], row))
+    assert got.pop("queries") == queries
+    for key, value in expected.items():
+        # Near-ties between float4 (SQL) and float64 distances may swap a result or two.
+        assert abs(got[key] - value) <= 2.0 / queries, (key, got[key], value)
+
+
+def test_image_evaluation_matches_brute_force(db):
+    gallery, gallery_cats = fetch(db, "SELECT embedding, category FROM products WHERE split = 'train'")
+    queries, query_cats = fetch(db, "SELECT embedding, category FROM products WHERE split = 'test'")
+    expected = metrics_by_numpy(queries, query_cats, gallery, gallery_cats)
+    assert_metrics(db.execute("SELECT * FROM fashrec_evaluate_images(exact => true)").fetchone(),
+                   expected, len(queries))
+    # At the default probes the index loses at most a little, and the setting is left as it was.
+    approx = db.execute("SELECT top1 FROM fashrec_evaluate_images()").fetchone()[0]
+    assert approx >= expected["top1"] - 0.02
+    assert db.execute("SHOW fashrec_ivf.probes").fetchone()[0] == "10"
+
+
+def test_text_evaluation_matches_brute_force(db):
+    texts = ["white sneakers", "little black dress", "hoodie", "tote bag", "ankle boots for winter"]
+    cats = ["Sneaker", "Dress", "Pullover", "Bag", "Ankle boot"]
+    gallery, gallery_cats = fetch(db, "SELECT embedding, category FROM products WHERE split = 'train'")
+    queries, _ = fetch(db, "SELECT v, NULL FROM unnest(embed_texts(%s)) v", texts)
+    expected = metrics_by_numpy(queries, np.array(cats), gallery, gallery_cats)
+    row = db.execute("SELECT * FROM fashrec_evaluate_texts(%s, %s, true)", (texts, cats)).fetchone()
+    assert_metrics(row, expected, len(texts))
+    with pytest.raises(psycopg.Error, match="same length"):
+        db.execute("SELECT * FROM fashrec_evaluate_texts(%s, %s)", (texts, cats[:2]))
