@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # fashrec.sh: the project's two commands and the local cluster.
 #
-#   ./fashrec.sh demo     install what is missing, build and install the extension, start the
-#                         project-local PostgreSQL cluster, create the extension, run the demo
+#   ./fashrec.sh demo     the main job: install what is missing, build and install the extension,
+#                         start the project-local PostgreSQL cluster, load the catalog, embed it,
+#                         index it, run example queries, draw out/recommendations.png, evaluate
 #   ./fashrec.sh test     install what is missing and run every test (what CI runs)
 #   ./fashrec.sh setup    only install what is missing
 #   ./fashrec.sh install  build the extension and install it (with the models) into PostgreSQL
+#   ./fashrec.sh evaluate [DIR]   measure the running demo database: report in DIR (out/evaluation)
 #   ./fashrec.sh start | stop | status | psql [args]   the local cluster (127.0.0.1:$FASHREC_PORT)
 #
 # Everything is idempotent: a second run skips what is done.
@@ -23,7 +25,7 @@ ORT_VERSION=1.32.0
 CARGO_PGRX_VERSION=0.18.1
 APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang pkg-config
     sudo dataset-fashion-mnist unzip)
-PY_PACKAGES=(pytest==8.3.4 "psycopg[binary]==3.2.3" pgvector==0.3.6 numpy==2.1.3)
+PY_PACKAGES=(pytest==8.3.4 "psycopg[binary]==3.2.3" pgvector==0.3.6 numpy==2.1.3 matplotlib==3.11.2 pillow==13.0.0)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -140,20 +142,50 @@ refresh_extension() {
 }
 
 demo() {
+    local began=$SECONDS url="postgresql://postgres@127.0.0.1:$PORT/fashrec"
     setup
     install_extension
     start
     local_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'fashrec'" | grep -q 1 \
         || local_psql -d postgres -qc "CREATE DATABASE fashrec"
     refresh_extension
-    say "loading the Fashion-MNIST catalog into table products"
     (cd "$ROOT" && cargo build --release -q -p fashrec-cli)
-    "$ROOT/target/release/fashrec" load --url "postgresql://postgres@127.0.0.1:$PORT/fashrec"
+    say "loading the Fashion-MNIST catalog into table products"
+    "$ROOT/target/release/fashrec" load --url "$url"
+    say "computing the image embedding of every product (a rerun only does the missing ones)"
+    "$ROOT/target/release/fashrec" embed --url "$url"
+    say "building the fashrec_ivf index (lists = square root of the rows)"
+    local_psql -d fashrec -q <<'SQL'
+SELECT format('CREATE INDEX IF NOT EXISTS products_embedding_idx ON products USING fashrec_ivf (embedding) WITH (lists = %s)',
+              greatest(1, round(sqrt(count(*))))::int) FROM products \gexec
+ANALYZE products;
+SQL
     local_psql -d fashrec -c "SELECT category, count(*) AS products, round(avg(price), 2) AS avg_price,
         string_agg(DISTINCT gender, ', ') AS genders FROM products GROUP BY category ORDER BY category"
-    say "smoke query"
-    local_psql -d fashrec -c "SELECT '[1,2,3]'::vector <-> '[3,2,1]' AS l2_distance, avg(v) AS taste_profile FROM (VALUES ('[1,0,1]'::vector), ('[0,1,1]')) t(v)"
-    say "ready: ./fashrec.sh psql opens the database 'fashrec' (127.0.0.1:$PORT, user postgres)"
+    say "example queries"
+    local_psql -d fashrec -q -v photo="$(base64 -w0 "$ROOT/training/reference/photo_60005.jpg")" -f "$ROOT/demo/queries.sql"
+    say "drawing the recommendation sheet and measuring the system"
+    "$VENV/bin/python" "$ROOT/demo/sheet.py" --url "$url" --out "$ROOT/out/recommendations.png"
+    "$VENV/bin/python" "$ROOT/demo/evaluate.py" --url "$url" --out "$ROOT/out/evaluation"
+    say "done in $(( (SECONDS - began) / 60 )) min $(( (SECONDS - began) % 60 )) s"
+    cat <<EOF
+Look at:  out/recommendations.png     top-5 products for a photo, words, a product, a shopper
+          out/evaluation/report.md    top-k accuracy and MRR, index and exhaustive, beside the seed's
+Then try: ./fashrec.sh psql           (psql on database fashrec, 127.0.0.1:$PORT, user postgres)
+          SELECT id, name, price FROM products WHERE gender IN ('women', 'unisex')
+          ORDER BY embedding <-> embed_text('summer dress') LIMIT 5;
+          SELECT * FROM recommend_for_text('black canvas shoes', 5, for_gender => 'men');
+          SELECT * FROM recommend_similar(19, 5);
+          demo/queries.sql has more; README.md documents every function.
+EOF
+}
+
+# Measures the demo database into a report folder (default out/evaluation).
+evaluate() {
+    setup_python
+    cluster_running || die "the local cluster is not running: ./fashrec.sh demo first"
+    "$VENV/bin/python" "$ROOT/demo/evaluate.py" --url "postgresql://postgres@127.0.0.1:$PORT/fashrec" \
+        --out "${1:-$ROOT/out/evaluation}"
 }
 
 test_all() {
@@ -180,11 +212,12 @@ test_all() {
 case "${1:-}" in
     setup) setup ;;
     install) setup; install_extension ;;
+    evaluate) shift; evaluate "$@" ;;
     demo) demo ;;
     test) test_all ;;
     start) start ;;
     stop) stop ;;
     status) if cluster_running; then echo "running on 127.0.0.1:$PORT ($PGDATA_DIR)"; else echo "stopped"; fi ;;
     psql) shift; local_psql -d fashrec "$@" ;;
-    *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

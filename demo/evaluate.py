@@ -1,0 +1,188 @@
+"""Measure fashrec as deployed and write a report: markdown and PNG charts.
+
+    ./fashrec.sh evaluate [DIR]          (or: .deps/venv/bin/python demo/evaluate.py --out DIR)
+
+Runs the SQL functions fashrec_evaluate_images and fashrec_evaluate_texts on the products table:
+every test product as an image query against the train products, and the held-out half of the
+shopper text queries (training/queries.jsonl), each through the index at the server's default
+fashrec_ivf.probes and exhaustively, the two image runs in two connections at once. Beside them
+it puts the numbers the models were trained to (models/manifest.json, measured in Python
+onnxruntime) and the seed report's. Writes DIR/report.md, DIR/topk.png, DIR/mrr.png and
+DIR/metrics.json.
+"""
+import argparse
+import json
+import pathlib
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import psycopg  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+KS = (1, 3, 5, 7, 9)
+FIELDS = ("queries", "top1", "top3", "top5", "top7", "top9", "mrr", "precision10")
+
+
+def evaluate(url, sql, params=()):
+    """One evaluation function call in its own connection: (metrics dict, seconds)."""
+    start = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(sql, params).fetchone()
+    return dict(zip(FIELDS, row)), time.perf_counter() - start
+
+
+def from_manifest(metrics):
+    """The manifest's hit@k / mrr / precision@10 in this report's names."""
+    out = {f"top{k}": metrics.get(f"hit@{k}") for k in KS}
+    out["mrr"] = metrics.get("mrr")
+    out["precision10"] = metrics.get("precision@10")
+    return out
+
+
+def pct(x):
+    return "" if x is None else f"{100 * x:.1f}"
+
+
+def table(rows):
+    head = "| run | queries | top-1 | top-3 | top-5 | top-7 | top-9 | MRR | precision@10 | seconds |\n"
+    head += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    for name, m, secs in rows:
+        cells = [pct(m.get(f"top{k}")) for k in KS] + [
+            "" if m.get("mrr") is None else f"{m['mrr']:.3f}", pct(m.get("precision10"))]
+        head += f"| {name} | {m.get('queries', '')} | " + " | ".join(cells) + f" | {secs} |\n"
+    return head
+
+
+def chart_topk(path, image_rows, text_rows, seed):
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    for ax, title, rows in ((axes[0], "Image to image", image_rows), (axes[1], "Text to image", text_rows)):
+        for (name, m, _), style in zip(rows, ("o-", "s--", "^:")):
+            ax.plot(KS, [100 * m[f"top{k}"] for k in KS], style, label=name)
+        ax.set_title(title)
+        ax.set_xlabel("k")
+        ax.set_xticks(KS)
+        ax.set_ylabel("top-k accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0].plot(KS, [100 * seed[f"hit@{k}"] for k in KS], "x-", color="grey", label="seed report")
+    axes[1].axhline(100 * seed["text"], color="grey", linestyle="-", label="seed report (text)")
+    for ax in axes:
+        ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle("fashrec retrieval quality: top-k accuracy (a result of the query's category among the first k)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def chart_mrr(path, rows):
+    fig, ax = plt.subplots(figsize=(8, 3.8), dpi=110)
+    names = [name for name, _, _ in rows]
+    values = [m["mrr"] for _, m, _ in rows]
+    bars = ax.barh(names, values, color=["#3b6ea8" if "image" in n else "#c07a2c" for n in names])
+    ax.bar_label(bars, fmt="%.3f", padding=3, fontsize=8)
+    ax.set_xlim(0.5, 1.0)
+    ax.invert_yaxis()
+    ax.set_xlabel("mean reciprocal rank of the first result of the query's category")
+    ax.set_title("fashrec retrieval quality: MRR")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5499/fashrec")
+    parser.add_argument("--out", default=str(ROOT / "out" / "evaluation"), help="folder for the report")
+    args = parser.parse_args()
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    queries = [json.loads(line) for line in open(ROOT / "training" / "queries.jsonl")]
+    heldout = [q for q in queries if q["split"] == "heldout"]
+    texts = ([q["query"] for q in heldout], [q["category"] for q in heldout])
+    manifest = json.load(open(ROOT / "models" / "manifest.json"))["metrics"]
+    try:
+        with psycopg.connect(args.url, autocommit=True) as conn:
+            probes = conn.execute("SELECT current_setting('fashrec_ivf.probes', true)").fetchone()[0] or "10"
+            index = conn.execute("""SELECT i.indexrelid::regclass::text FROM pg_index i
+                JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+                WHERE i.indrelid = 'products'::regclass AND a.amname = 'fashrec_ivf'""").fetchone()
+    except psycopg.Error as e:
+        sys.exit(f"error: {e}".strip() + "\nhint: load and embed the catalog first (./fashrec.sh demo)")
+    if index is None:
+        sys.exit("error: products has no fashrec_ivf index: the evaluation measures the index as deployed")
+
+    print(f"evaluating {args.url.split('@')[-1]}: 10,000 image queries and {len(heldout)} text queries, "
+          f"index {index[0]} at probes {probes} and exhaustive (about 2 minutes)", flush=True)
+    with ThreadPoolExecutor(2) as pool:
+        img_index = pool.submit(evaluate, args.url, "SELECT * FROM fashrec_evaluate_images(false)")
+        img_exact = pool.submit(evaluate, args.url, "SELECT * FROM fashrec_evaluate_images(true)")
+        txt_index = evaluate(args.url, "SELECT * FROM fashrec_evaluate_texts(%s, %s, false)", texts)
+        txt_exact = evaluate(args.url, "SELECT * FROM fashrec_evaluate_texts(%s, %s, true)", texts)
+        img_index, img_exact = img_index.result(), img_exact.result()
+
+    seed = manifest["seed_report"]
+    image_rows = [
+        (f"image, index (probes {probes})", img_index[0], f"{img_index[1]:.0f}"),
+        ("image, exhaustive", img_exact[0], f"{img_exact[1]:.0f}"),
+        ("image, training (Python onnxruntime)", from_manifest(manifest["image_clean"]), ""),
+    ]
+    text_rows = [
+        (f"text held-out, index (probes {probes})", txt_index[0], f"{txt_index[1]:.1f}"),
+        ("text held-out, exhaustive", txt_exact[0], f"{txt_exact[1]:.1f}"),
+        ("text held-out, training (Python onnxruntime)", from_manifest(manifest["text_heldout_queries"]), ""),
+    ]
+    seed_row = ("seed report (image)", {f"top{k}": seed[f"hit@{k}"] for k in KS}, "")
+    loss = img_exact[0]["top1"] - img_index[0]["top1"]
+    drift = max(abs(img_exact[0][f] - image_rows[2][1][f]) for f in ("top1", "top5", "mrr"))
+
+    chart_topk(out / "topk.png", image_rows[:2] + [image_rows[2]], text_rows, seed)
+    chart_mrr(out / "mrr.png", [r for r in image_rows + text_rows])
+    (out / "metrics.json").write_text(json.dumps(
+        {"probes": int(probes), "image_index": img_index[0], "image_exhaustive": img_exact[0],
+         "text_heldout_index": txt_index[0], "text_heldout_exhaustive": txt_exact[0]}, indent=1) + "\n")
+    report = f"""# fashrec evaluation
+
+Measured in the database `{args.url.split('@')[-1]}` on {time.strftime('%Y-%m-%d %H:%M')} by
+`demo/evaluate.py`, through the SQL functions `fashrec_evaluate_images` and `fashrec_evaluate_texts`.
+
+- Image to image: each of the test products (split 'test') is a query against the train products
+  (split 'test' excluded); a result is relevant when its category is the query's.
+- Text to image: the {len(heldout)} held-out shopper queries of `training/queries.jsonl` (the half
+  not used in training), each with the category the shopper wants.
+- top-k accuracy: share of queries with a relevant result among the first k (the seed report's
+  metric). MRR: mean of 1 / rank of the first relevant result (0 when none in the first 100).
+- "index" searches like users do, through `{index[0]}` at fashrec_ivf.probes = {probes};
+  "exhaustive" probes every list, which returns exactly the sequential scan's answer.
+- "training" is what the models scored in Python onnxruntime when they were made
+  (models/manifest.json); the seed report's figures are the student system's.
+
+## Image to image (top-k accuracy and precision@10 in %)
+
+{table(image_rows + [seed_row])}
+Top-1 accuracy through the index at probes {probes}: {100 * img_index[0]['top1']:.2f}%, exhaustive
+{100 * img_exact[0]['top1']:.2f}%: the index {"loses " + f"{100 * loss:.2f} points" if loss > 0 else "loses nothing"}.
+Exhaustive search in the database differs from the training measurement by at most
+{100 * drift:.2f} points (top-1, top-5, MRR).
+
+## Text to image (held-out queries)
+
+{table(text_rows)}
+The seed report gave one text figure: {100 * seed['text']:.1f}% (its own query set).
+
+![top-k accuracy](topk.png)
+
+![MRR](mrr.png)
+"""
+    (out / "report.md").write_text(report)
+    print(f"image top-1 {pct(img_index[0]['top1'])}% through the index, {pct(img_exact[0]['top1'])}% exhaustive; "
+          f"text held-out top-1 {pct(txt_index[0]['top1'])}%, precision@10 {pct(txt_index[0]['precision10'])}%")
+    print(f"report: {out / 'report.md'} (charts topk.png, mrr.png)")
+
+
+if __name__ == "__main__":
+    main()
