@@ -33,7 +33,7 @@ const LOAD_MODELS: &str = "SELECT embed_text('a product')";
 /// The next rows to embed after a product id, locked for this transaction.
 const NEXT_BATCH: &str = "
 SELECT id FROM products
-WHERE embedding IS NULL AND id > $1
+WHERE embedding IS NULL AND id > $1::bigint
 ORDER BY id LIMIT $2
 FOR UPDATE SKIP LOCKED";
 
@@ -84,7 +84,8 @@ pub fn run(url: Option<&str>, batch: u32) -> Result<()> {
     let started = Instant::now();
     let progress = bar(usize::try_from(missing)?, "embedding images");
     let (mut embedded, mut failed) = (0u64, Vec::new());
-    let mut after = i32::MIN;
+    // bigint, so that no integer id sorts at or before the starting point.
+    let mut after = i64::MIN;
     loop {
         let mut tx = client.transaction()?;
         let ids: Vec<i32> = tx
@@ -94,7 +95,7 @@ pub fn run(url: Option<&str>, batch: u32) -> Result<()> {
             .map(|row| row.try_get(0))
             .collect::<Result<_, _>>()?;
         let Some(&last) = ids.last() else { break };
-        after = last;
+        after = i64::from(last);
         match tx.execute(EMBED_BATCH, &[&ids]) {
             Ok(rows) => {
                 tx.commit().context("cannot commit a batch of embeddings")?;
