@@ -8,23 +8,23 @@ WHERE gender IN ('men', 'unisex')
 ORDER BY embedding <-> embed_text('black canvas shoes') LIMIT 5;
 
 \echo '--- The same through recommend_for_text: the words count too (colour, material), score in [0, 1]'
-SELECT id, name, category, gender, price, round(score::numeric, 3) AS score
+SELECT id, name, category, gender, price, round(score::numeric, 4) AS score
 FROM recommend_for_text('black canvas shoes', 5, for_gender => 'men');
 
 \echo '--- An uploaded photo (a shop photo of a test product): its category, then products like it for women'
 SELECT category, round(probability::numeric, 3) AS probability FROM classify_image(decode(:'photo', 'base64'));
-SELECT id, name, category, gender, price, round(score::numeric, 3) AS score
+SELECT id, name, category, gender, price, round(score::numeric, 4) AS score
 FROM recommend_for_image(decode(:'photo', 'base64'), 5, for_gender => 'women');
 
 \echo '--- Similar to product 19 (a men''s coat), unisex only; a summer dress under 60'
-SELECT id, name, category, gender, price, round(score::numeric, 3) AS score
+SELECT id, name, category, gender, price, round(score::numeric, 4) AS score
 FROM recommend_similar(19, 5, for_gender => 'unisex');
 SELECT id, name, price FROM products
 WHERE category = 'Dress' AND price < 60
 ORDER BY embedding <-> embed_text('summer dress') LIMIT 5;
 
 \echo '--- A shopper who liked products 30, 43 and 60 (sandals): more like them'
-SELECT id, name, category, gender, price, round(score::numeric, 3) AS score
+SELECT id, name, category, gender, price, round(score::numeric, 4) AS score
 FROM recommend_for_profile(ARRAY[30, 43, 60], 5);
 
 \echo '--- The plan: an index scan on the fashrec_ivf index with the gender filter'

@@ -60,7 +60,7 @@ def picture(data, negate):
 
 
 def draw(rows, path):
-    fig, axes = plt.subplots(len(rows), TOP + 1, figsize=(2.3 * (TOP + 1), 2.75 * len(rows)), dpi=100)
+    fig, axes = plt.subplots(len(rows), TOP + 1, figsize=(2.3 * (TOP + 1), 3.1 * len(rows)), dpi=100)
     for r, (title, query_pic, results) in enumerate(rows):
         ax = axes[r][0]
         ax.set_facecolor("#eef2f7")
@@ -83,7 +83,7 @@ def draw(rows, path):
             p = results[c]
             ax.imshow(picture(p["image"], negate=True), cmap="gray", vmin=0, vmax=255)
             name = "\n".join(textwrap.wrap(p["name"], 30)[:2])
-            ax.set_title(f"{name}\n{p['category']} · {p['gender']}\n${p['price']} · score {p['score']:.3f}",
+            ax.set_title(f"{name}\n{p['category']} · {p['gender']}\n${p['price']} · score {p['score']:.4f}",
                          fontsize=7)
     fig.suptitle("fashrec: top-5 recommendations from SQL (recommend_for_image / _text / similar / profile)",
                  fontsize=12)

@@ -9,11 +9,15 @@
 -- what a sequential scan returns (tests/sql/ivf checks this) in a tenth of its time; without an
 -- index the search is a sequential scan either way.
 
+-- The metrics of one evaluation run.
+CREATE TYPE fashrec_retrieval AS (
+    queries int, top1 float8, top3 float8, top5 float8, top7 float8, top9 float8,
+    mrr float8, precision10 float8);
+
 -- Metrics from, for each query, the 1-based rank of its first relevant result (NULL: none) and
 -- its relevant results among the first 10.
 CREATE FUNCTION fashrec_retrieval_metrics(first_hits int[], relevant_in_10 int[])
-RETURNS TABLE (queries int, top1 float8, top3 float8, top5 float8, top7 float8, top9 float8,
-               mrr float8, precision10 float8)
+RETURNS SETOF fashrec_retrieval
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT count(*)::int,
            avg((coalesce(h, 1000000) <= 1)::int)::float8, avg((coalesce(h, 1000000) <= 3)::int)::float8,
@@ -33,76 +37,63 @@ BEGIN
     END IF;
 END $$;
 
--- Runs `search`, a query whose rows are (first_hit int, relevant_in_10 int), with the search made
--- exhaustive if asked, and turns its rows into metrics.
-CREATE FUNCTION fashrec_evaluate_search(search text, exact boolean)
-RETURNS TABLE (queries int, top1 float8, top3 float8, top5 float8, top7 float8, top9 float8,
-               mrr float8, precision10 float8)
+-- Ranks the train products for each query of `queries`, a query whose rows are (embedding,
+-- category), the search made exhaustive if asked, and turns the ranks into metrics.
+CREATE FUNCTION fashrec_evaluate_search(queries text, exact boolean, depth int)
+RETURNS SETOF fashrec_retrieval
 LANGUAGE plpgsql VOLATILE AS $$
-#variable_conflict use_column
 DECLARE
     first_hits int[];
     relevant int[];
     probes text;
 BEGIN
+    PERFORM fashrec_check_depth(depth);
     -- The vector input function loads the library, which defines the setting read next.
     PERFORM '[0]'::vector;
     probes := current_setting('fashrec_ivf.probes');
     IF exact THEN
         PERFORM set_config('fashrec_ivf.probes', (SELECT max_val FROM pg_settings WHERE name = 'fashrec_ivf.probes'), true);
     END IF;
-    EXECUTE format('SELECT array_agg(first_hit), array_agg(relevant_in_10) FROM (%s) s(first_hit, relevant_in_10)', search)
-        INTO first_hits, relevant;
+    EXECUTE format($q$
+        SELECT array_agg((SELECT min(o) FROM unnest(r.found) WITH ORDINALITY AS t(c, o) WHERE c = r.category)::int),
+               array_agg((SELECT count(*) FROM unnest(r.found[1:10]) AS c WHERE c = r.category)::int)
+        FROM (WITH q AS MATERIALIZED (%s)  -- each query computed once, not once per row compared
+              SELECT q.category,
+                     ARRAY(SELECT g.category FROM products g WHERE g.split = 'train'
+                           ORDER BY g.embedding <-> q.embedding LIMIT %s) AS found
+              FROM q) r
+        $q$, queries, depth) INTO first_hits, relevant;
     PERFORM set_config('fashrec_ivf.probes', probes, true);
     RETURN QUERY SELECT * FROM fashrec_retrieval_metrics(first_hits, relevant);
 END $$;
 
 -- Image to image: every test product's embedding as a query against the train products.
 CREATE FUNCTION fashrec_evaluate_images(exact boolean DEFAULT false, depth int DEFAULT 100)
-RETURNS TABLE (queries int, top1 float8, top3 float8, top5 float8, top7 float8, top9 float8,
-               mrr float8, precision10 float8)
+RETURNS SETOF fashrec_retrieval
 LANGUAGE plpgsql VOLATILE AS $$
-#variable_conflict use_column
 BEGIN
-    PERFORM fashrec_check_depth(depth);
     IF NOT EXISTS (SELECT FROM products WHERE split = 'test' AND embedding IS NOT NULL) THEN
         RAISE EXCEPTION 'no test product has an embedding'
             USING HINT = 'Load the catalog (fashrec load) and compute embeddings (fashrec embed) first.';
     END IF;
-    RETURN QUERY SELECT * FROM fashrec_evaluate_search(format($q$
-        SELECT (SELECT min(o) FROM unnest(r.found) WITH ORDINALITY AS t(c, o) WHERE c = r.category)::int,
-               (SELECT count(*) FROM unnest(r.found[1:10]) AS c WHERE c = r.category)::int
-        FROM (SELECT q.category,
-                     ARRAY(SELECT g.category FROM products g WHERE g.split = 'train'
-                           ORDER BY g.embedding <-> q.embedding LIMIT %s) AS found
-              FROM products q WHERE q.split = 'test' AND q.embedding IS NOT NULL) r
-        $q$, depth), exact);
+    RETURN QUERY SELECT * FROM fashrec_evaluate_search(
+        'SELECT embedding, category FROM products WHERE split = ''test'' AND embedding IS NOT NULL', exact, depth);
 END $$;
 
 -- Text to image: each query's embed_text against the train products; category is the category
 -- a shopper typing the query wants.
 CREATE FUNCTION fashrec_evaluate_texts(texts text[], categories text[], exact boolean DEFAULT false,
                                        depth int DEFAULT 100)
-RETURNS TABLE (queries int, top1 float8, top3 float8, top5 float8, top7 float8, top9 float8,
-               mrr float8, precision10 float8)
+RETURNS SETOF fashrec_retrieval
 LANGUAGE plpgsql VOLATILE AS $$
-#variable_conflict use_column
 BEGIN
-    PERFORM fashrec_check_depth(depth);
     IF cardinality(texts) IS DISTINCT FROM cardinality(categories) THEN
         RAISE EXCEPTION 'texts and categories must have the same length, not % and %',
             cardinality(texts), cardinality(categories) USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    RETURN QUERY SELECT * FROM fashrec_evaluate_search(format($q$
-        SELECT (SELECT min(o) FROM unnest(r.found) WITH ORDINALITY AS t(c, o) WHERE c = r.category)::int,
-               (SELECT count(*) FROM unnest(r.found[1:10]) AS c WHERE c = r.category)::int
-        FROM (WITH q AS MATERIALIZED (  -- each query embedded once, not once per row compared
-                  SELECT embed_text(t) AS embedding, c AS category FROM unnest(%L::text[], %L::text[]) AS u(t, c))
-              SELECT q.category,
-                     ARRAY(SELECT g.category FROM products g WHERE g.split = 'train'
-                           ORDER BY g.embedding <-> q.embedding LIMIT %s) AS found
-              FROM q) r
-        $q$, texts, categories, depth), exact);
+    RETURN QUERY SELECT * FROM fashrec_evaluate_search(format(
+        'SELECT embed_text(t) AS embedding, c AS category FROM unnest(%L::text[], %L::text[]) AS u(t, c)',
+        texts, categories), exact, depth);
 END $$;
 
 COMMENT ON FUNCTION fashrec_evaluate_images(boolean, int) IS 'Image-to-image retrieval quality of table products: each test product against the train products; top-1/3/5/7/9 accuracy (hit@k), MRR and precision@10 by category. exact = true probes every index list.';

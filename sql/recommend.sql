@@ -7,6 +7,10 @@
 -- 0.5 for unrelated, 0 for opposite; for unit vectors this is 1 - distance^2 / 4. The text
 -- search adds the words to it (see recommend_for_text).
 
+-- One recommended product: what every function below returns, best first.
+CREATE TYPE fashrec_recommendation AS (
+    id int, name text, category text, gender text, price numeric, description text, score float8);
+
 -- The genders a shopper preference admits, the seed's strict modes: men -> men and unisex,
 -- women -> women and unisex, unisex -> unisex only; NULL -> every gender (NULL array).
 CREATE FUNCTION fashrec_genders(preference text) RETURNS text[]
@@ -39,9 +43,8 @@ END $$;
 -- what the other functions share. exclude: product ids never to return.
 CREATE FUNCTION recommend_for_embedding(query vector, k int DEFAULT 10, for_gender text DEFAULT NULL,
                                         in_category text DEFAULT NULL, exclude int[] DEFAULT '{}')
-RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+RETURNS SETOF fashrec_recommendation
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-#variable_conflict use_column
 DECLARE
     genders text[] := fashrec_genders(for_gender);
 BEGIN
@@ -65,9 +68,8 @@ END $$;
 -- Products that look like a given product, the product itself excluded.
 CREATE FUNCTION recommend_similar(product_id int, k int DEFAULT 10, for_gender text DEFAULT NULL,
                                   in_category text DEFAULT NULL)
-RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+RETURNS SETOF fashrec_recommendation
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-#variable_conflict use_column
 DECLARE
     query vector;
 BEGIN
@@ -81,9 +83,8 @@ END $$;
 -- Products that look like an uploaded photo (any format embed_image reads).
 CREATE FUNCTION recommend_for_image(image bytea, k int DEFAULT 10, for_gender text DEFAULT NULL,
                                     in_category text DEFAULT NULL)
-RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+RETURNS SETOF fashrec_recommendation
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-#variable_conflict use_column
 BEGIN
     PERFORM fashrec_check_request(for_gender, k);
     RETURN QUERY SELECT * FROM recommend_for_embedding(embed_image(image), k, for_gender, in_category);
@@ -92,9 +93,8 @@ END $$;
 -- A shopper profile: products like the average of the products a shopper liked, those excluded.
 CREATE FUNCTION recommend_for_profile(liked int[], k int DEFAULT 10, for_gender text DEFAULT NULL,
                                       in_category text DEFAULT NULL)
-RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+RETURNS SETOF fashrec_recommendation
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-#variable_conflict use_column
 DECLARE
     taste vector;
 BEGIN
@@ -117,9 +117,8 @@ END $$;
 -- signal, so a matching product is found even where the image space alone ranks it far down.
 CREATE FUNCTION recommend_for_text(query text, k int DEFAULT 10, for_gender text DEFAULT NULL,
                                    in_category text DEFAULT NULL, depth int DEFAULT 100)
-RETURNS TABLE (id int, name text, category text, gender text, price numeric, description text, score float8)
+RETURNS SETOF fashrec_recommendation
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-#variable_conflict use_column
 DECLARE
     genders text[] := fashrec_genders(for_gender);
     qvec vector;
@@ -129,7 +128,8 @@ BEGIN
     PERFORM fashrec_check_request(for_gender, k);
     qvec := embed_text(query);
     words := tsvector_to_array(to_tsvector('english', query));
-    any_word := replace(plainto_tsquery('english', query)::text, ' & ', ' | ')::tsquery;
+    -- Any word may match; ts_rank favours products matching more. NULL when no word is left.
+    any_word := nullif(array_to_string(ARRAY(SELECT quote_literal(w) FROM unnest(words) w), ' | '), '')::tsquery;
     RETURN QUERY
     WITH by_image AS (
         SELECT p.id FROM products p

@@ -10,7 +10,8 @@ from pgvector.psycopg import register_vector
 PER_CLASS = 200
 K = 10
 ALLOWED = {"men": {"men", "unisex"}, "women": {"women", "unisex"}, "unisex": {"unisex"}}
-TEXTS = ["black canvas shoes", "summer dress", "warm winter coat", "leather tote", "jeans"]
+TEXTS = ["black canvas shoes", "summer dress", "warm winter coat", "leather tote", "jeans",
+         "the", "it's a \"quoted\" shoe | &!"]  # the last two: stop words only, tsquery syntax
 COLUMNS = ["id", "name", "category", "gender", "price", "description", "score"]
 
 
