@@ -1,6 +1,9 @@
 """Recommendations and the in-database evaluation on a real catalog: a balanced load, embeddings
 from the shipped models, a fashrec_ivf index; each call in the connection of a user."""
+import json
+import pathlib
 import subprocess
+import sys
 
 import numpy as np
 import psycopg
@@ -178,3 +181,23 @@ def test_text_evaluation_matches_brute_force(db):
     assert_metrics(row, expected, len(texts))
     with pytest.raises(psycopg.Error, match="same length"):
         db.execute("SELECT * FROM fashrec_evaluate_texts(%s, %s)", (texts, cats[:2]))
+
+
+def test_demo_scripts_draw_the_sheet_and_write_the_report(catalog, db, tmp_path):
+    root = pathlib.Path(__file__).resolve().parents[2]
+    sheet = tmp_path / "sheet.png"
+    run = subprocess.run([sys.executable, root / "demo/sheet.py", "--url", catalog, "--out", sheet],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert sheet.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and sheet.stat().st_size > 50_000
+    report = tmp_path / "report"
+    run = subprocess.run([sys.executable, root / "demo/evaluate.py", "--url", catalog, "--out", report],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    for name in ("report.md", "topk.png", "mrr.png", "metrics.json"):
+        assert (report / name).stat().st_size > 0, name
+    written = json.loads((report / "metrics.json").read_text())
+    top1 = db.execute("SELECT top1 FROM fashrec_evaluate_images(true)").fetchone()[0]
+    assert written["image_exhaustive"]["top1"] == pytest.approx(top1)
+    assert f"| image, exhaustive | {written['image_exhaustive']['queries']} | {100 * top1:.1f} |" in \
+        (report / "report.md").read_text()
