@@ -2,14 +2,18 @@
 
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 /// A bar over `len` items with rate and time left.
 pub fn bar(len: usize, message: &'static str) -> ProgressBar {
     let style = ProgressStyle::with_template(
-        "{msg} [{wide_bar:.cyan/blue}] {human_pos}/{human_len} {per_sec} eta {eta}",
+        "{msg} [{wide_bar:.cyan/blue}] {human_pos}/{human_len} {rate} eta {eta}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
+    // indicatif's own {per_sec} prints four decimals.
+    .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = write!(w, "{:.0}/s", state.per_sec());
+    })
     .progress_chars("=> ");
     ProgressBar::new(len as u64)
         .with_style(style)
