@@ -6,13 +6,17 @@ use super::gucs;
 use super::storage::PgRelation;
 use super::vector_of;
 use crate::error::raise_ivf;
-use fashrec_ivf::{Meta, Metric, Scan};
+use fashrec_ivf::{Meta, Metric, Scan, Searcher};
+use std::sync::Arc;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
 
 /// What one scan remembers between amgettuple calls.
 struct ScanState {
+    /// The centroids, read on the first query and kept across rescans: a nested loop rescans
+    /// once per outer row, and the index cannot be rebuilt while the scan holds its lock.
+    searcher: Option<Arc<Searcher>>,
     scan: Option<Scan>,
     metric: Metric,
 }
@@ -30,7 +34,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32,
         std::ptr::write_bytes((*scan).xs_orderbynulls, 1, n);
         // The state lives in the scan's memory context and is dropped with it, also when the
         // query ends in an ERROR and amendscan is never called.
-        let state = PgMemoryContexts::CurrentMemoryContext.leak_and_drop_on_delete(ScanState { scan: None, metric: Metric::L2 });
+        let state = PgMemoryContexts::CurrentMemoryContext.leak_and_drop_on_delete(ScanState { searcher: None, scan: None, metric: Metric::L2 });
         (*scan).opaque = state.cast();
         scan
     }
@@ -77,10 +81,13 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
         let rel = PgRelation::new((*scan).indexRelation);
         let state = &mut *((*scan).opaque as *mut ScanState);
         if state.scan.is_none() {
-            let meta = Meta::read(&rel).unwrap_or_else(|e| raise_ivf(e));
-            state.metric = meta.metric;
-            let query = query_of(scan, &meta);
-            state.scan = Some(Scan::new(&rel, &query, gucs::scan_options()).unwrap_or_else(|e| raise_ivf(e)));
+            let searcher = state
+                .searcher
+                .get_or_insert_with(|| Arc::new(Searcher::open(&rel).unwrap_or_else(|e| raise_ivf(e))))
+                .clone();
+            state.metric = searcher.meta().metric;
+            let query = query_of(scan, searcher.meta());
+            state.scan = Some(Scan::with_searcher(searcher, &query, gucs::scan_options()).unwrap_or_else(|e| raise_ivf(e)));
         }
         let Some(active) = state.scan.as_mut() else { return false };
         match active.next(&rel).unwrap_or_else(|e| raise_ivf(e)) {
