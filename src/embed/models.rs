@@ -5,34 +5,12 @@
 use super::settings;
 use crate::error::raise_error;
 use fashrec_embed::{init_runtime, Pipeline};
+use fashrec_signals::BlockedSignals;
 use pgrx::PgSqlErrorCode;
 use std::cell::RefCell;
 
 thread_local! {
     static PIPELINE: RefCell<Option<Pipeline>> = const { RefCell::new(None) };
-}
-
-/// Blocks every signal until dropped, then restores the previous mask (also during an ERROR).
-struct SignalsBlocked(libc::sigset_t);
-
-impl SignalsBlocked {
-    fn new() -> Self {
-        // SAFETY: plain libc calls on local, initialised signal sets.
-        unsafe {
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            let mut old: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
-            SignalsBlocked(old)
-        }
-    }
-}
-
-impl Drop for SignalsBlocked {
-    fn drop(&mut self) {
-        // SAFETY: restores the mask saved in `new`.
-        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, std::ptr::null_mut()) };
-    }
 }
 
 /// Loads the models named by the settings, or raises an ERROR saying which setting to check.
@@ -41,7 +19,7 @@ fn load() -> Pipeline {
     let dir = settings::model_dir();
     let threads = settings::THREADS.get().max(1) as usize;
     let loaded = {
-        let _blocked = SignalsBlocked::new();
+        let _blocked = BlockedSignals::new();
         init_runtime(&library).and_then(|()| Pipeline::load(&dir, threads))
     };
     loaded.unwrap_or_else(|e| {

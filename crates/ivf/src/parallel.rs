@@ -5,6 +5,7 @@
 //! Workers start with every signal blocked, so that the host's signal handlers (PostgreSQL's
 //! query cancel, latch wake-ups) keep running on the thread that installed them.
 
+use fashrec_signals::BlockedSignals;
 use std::num::NonZeroUsize;
 
 /// The machine's parallelism, a sensible default for `threads` options.
@@ -56,42 +57,6 @@ where
     })
 }
 
-/// Every signal blocked in the current thread until dropped, then the previous mask back.
-struct BlockedSignals {
-    #[cfg(unix)]
-    previous: libc::sigset_t,
-}
-
-impl BlockedSignals {
-    #[cfg(unix)]
-    fn new() -> Self {
-        // SAFETY: both sets are plain values owned here; sigfillset initialises `all`, and
-        // pthread_sigmask writes the old mask into `previous` and changes only this thread's.
-        unsafe {
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            let mut previous: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut previous);
-            BlockedSignals { previous }
-        }
-    }
-
-    #[cfg(not(unix))]
-    fn new() -> Self {
-        BlockedSignals {}
-    }
-}
-
-impl Drop for BlockedSignals {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        // SAFETY: restores the mask saved by `new` on this same thread.
-        unsafe {
-            libc::pthread_sigmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,27 +79,17 @@ mod tests {
     }
 
     #[cfg(unix)]
-    fn blocked(signal: i32) -> bool {
-        // SAFETY: queries this thread's mask into a set owned here.
-        unsafe {
-            let mut mask: libc::sigset_t = std::mem::zeroed();
-            libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask);
-            libc::sigismember(&mask, signal) == 1
-        }
-    }
-
-    #[cfg(unix)]
     #[test]
     fn workers_block_signals_and_the_caller_keeps_its_mask() {
         let mut items = vec![0u8; 4096];
         let caller = std::thread::current().id();
         let seen = map_chunks(4, &mut items, |_, _| {
-            (std::thread::current().id() == caller, blocked(libc::SIGINT))
+            (std::thread::current().id() == caller, fashrec_signals::is_blocked(libc::SIGINT))
         });
         assert_eq!(seen.len(), 4);
         assert!(seen
             .iter()
             .all(|&(on_caller, blocked)| on_caller != blocked));
-        assert!(!blocked(libc::SIGINT));
+        assert!(!fashrec_signals::is_blocked(libc::SIGINT));
     }
 }
