@@ -23,9 +23,9 @@ TARGETS = {"image_hit@1": 0.93, "image_hit@5": 0.98, "image_mrr": 0.95, "classif
 SEED_REPORT = {"hit@1": 0.825, "hit@3": 0.914, "hit@5": 0.931, "hit@7": 0.952, "hit@9": 0.957, "text": 0.991}
 
 IMAGE_STEPS = [
-    "Decode (PNG, JPEG, ...); ignore EXIF orientation (pixels in stored order).",
+    "Decode (PNG, JPEG, ...); apply the EXIF orientation, if any (as a shop photo from a phone is meant to be seen).",
     "Colour: composite any alpha channel over white (c' = c*a + 255*(1-a), a = alpha/255); "
-    "luma L = 0.299 R + 0.587 G + 0.114 B as f32, no rounding. A grayscale image is its own luma.",
+    "luma L = 0.299 R + 0.587 G + 0.114 B in float64, no rounding. A grayscale image is its own luma.",
     "Background b = median of the 4 corner pixels of L = mean of the 2nd and 3rd smallest.",
     "Polarity (the Fashion-MNIST negation): if b >= 128, x = max(b - L, 0); else x = max(L - b, 0).",
     "m = max(x). If m < min_contrast (8.0): error, no product visible.",
@@ -144,7 +144,7 @@ def main() -> None:
                 "placement": "top = (28 - nh) div 2, left = (28 - nw) div 2 on a 28x28 canvas of zeros",
                 "scale": "divide by the canvas maximum: values in [0, 1], maximum 1.0; mean 0, std 1 (none)",
                 "layout": "NCHW float32 [batch, 1, 28, 28], row-major",
-                "exif_orientation": "ignored",
+                "exif_orientation": "applied",
                 "catalog_images": "the same pipeline: a 28x28 Fashion-MNIST image has a dark corner background, "
                                   "so it is not inverted; there is no special case",
                 "steps": IMAGE_STEPS,
@@ -466,7 +466,7 @@ implies about 1.4 min per epoch); the other stages are the last run. The catalog
   Shirt vs T-shirt/top vs Pullover vs Coat remain the hardest pairs.
 - The photo test is synthetic (rendered from the test images); real photos with shadows,
   models wearing the garment, busy or dark backgrounds, or a product touching the corners will
-  do worse. EXIF orientation is ignored. A product lighter than a light background (white on
+  do worse. A product lighter than a light background (white on
   light grey) is clamped away by the polarity rule.
 - Category precision is the only relevance measured; within a category the order reflects shape
   similarity, which was not judged.

@@ -6,7 +6,7 @@ polarity) both go through the same steps, so the extension never has to guess wh
 it was given. The steps follow the way Fashion-MNIST itself was made (trim, resize the longest
 edge, centre on a square canvas, negate, grayscale):
 
-1. Decode; composite an alpha channel over white; luma L = 0.299 R + 0.587 G + 0.114 B in f32
+1. Decode; apply the EXIF orientation, if any; composite an alpha channel over white; luma L = 0.299 R + 0.587 G + 0.114 B in f64
    (ITU-R BT.601, no rounding). A grayscale image is its own luma.
 2. Background b = median of the four corner pixels of L (mean of the 2nd and 3rd smallest).
 3. Polarity: if b >= 128 (light background) x = max(b - L, 0), else x = max(L - b, 0).
@@ -31,7 +31,7 @@ import functools
 import io
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 CANVAS = 28
 TRIM_THRESHOLD = 0.15  # fraction of the image's maximum signal
@@ -113,11 +113,17 @@ def canonical_with_details(lum: np.ndarray) -> tuple[np.ndarray, dict]:
     return (canvas / canvas.max()).astype(np.float32), details
 
 
-def canonical_from_bytes(data: bytes) -> np.ndarray:
-    """The whole pipeline from encoded image bytes (JPEG, PNG, ...)."""
+def decode(data: bytes) -> Image.Image:
+    """Step 1's decoding: encoded bytes (JPEG, PNG, ...) to an image the way it is meant to be
+    seen, its EXIF orientation applied."""
     with Image.open(io.BytesIO(data)) as img:
         img.load()
-        return canonical_from_luma(luma_from_pil(img))
+        return ImageOps.exif_transpose(img)
+
+
+def canonical_from_bytes(data: bytes) -> np.ndarray:
+    """The whole pipeline from encoded image bytes."""
+    return canonical_from_luma(luma_from_pil(decode(data)))
 
 
 def canonical_batch_u8(images: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Images: a few test products as the catalog stores them (28x28 grayscale PNG, bright on black), as
 rendered shop photos (lossless PNG and the JPEG of the same rendering), one RGBA PNG with a
-transparent background and one large photo. For each: the intermediate values of the
+transparent background, one large photo and one JPEG stored sideways with an EXIF orientation. For each: the intermediate values of the
 preprocessing (background, polarity, trim box, resized size), the 28x28 model input, and the
 embedding and logits of models/image_embedder.onnx.
 Texts: a few queries (one over 256 tokens): token ids, the sentence_embedding of
@@ -68,13 +68,23 @@ def main() -> None:
     canvas.save(buf, format="PNG")
     files.append((f"large_{pid}.png", buf.getvalue(), "2400x1800 RGB"))
 
+    # A phone photo stored sideways: pixels turned a quarter, EXIF orientation 6 (turn 90 degrees
+    # clockwise to view) puts the product upright again.
+    pid = PRODUCT_IDS[3]
+    data, _ = photos.render_photo(images[pid], photos.photo_rng(99, pid), fmt="PNG")
+    with Image.open(io.BytesIO(data)) as upright:
+        sideways = upright.convert("RGB").transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    sideways.save(buf, format="JPEG", quality=90, exif=exif.tobytes())
+    files.append((f"exif6_{pid}.jpg", buf.getvalue(), "JPEG stored sideways with EXIF orientation 6"))
+
     sess = session(MODELS / "image_embedder.onnx")
     image_refs = []
     for name, data, what in files:
         (REF / name).write_bytes(data)
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            x, details = preprocess.canonical_with_details(preprocess.luma_from_pil(img))
+        x, details = preprocess.canonical_with_details(preprocess.luma_from_pil(preprocess.decode(data)))
         emb, logits = sess.run(["embedding", "logits"], {"image": x[None, None]})
         pid = int(name.split("_")[1].split(".")[0])
         image_refs.append({"file": name, "what": what, "product_id": pid, "category": CATEGORIES[rows[pid]["label"]],
