@@ -2,7 +2,9 @@
 embed_image gives, a rerun has nothing left to do, a partial table is completed, and a product
 whose image cannot be embedded is named while the others are still embedded."""
 import re
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -103,3 +105,32 @@ def test_missing_table_is_a_clear_error(cli, dburl, db):
         db.execute("ALTER TABLE products_away RENAME TO products")
     assert result.returncode == 1
     assert "no products table" in result.stderr and "fashrec load" in result.stderr, result.stderr
+
+
+def test_ctrl_c_cancels_the_batch_in_the_server(cli, dburl, db):
+    """Ctrl-C stops the statement in the server at once, not after the batch would have ended."""
+    columns = ("name, category, gender, size, price, colour, material, style, occasion, brand, "
+               "description, short_description, keywords, split, image")
+    copies = 40  # one batch of PRODUCTS * copies rows: seconds of work in the server
+    db.execute(f"INSERT INTO products (id, {columns}) SELECT 2000000 + row_number() OVER (), "
+               f"{columns} FROM products, generate_series(1, {copies}) c")
+    active = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s "
+              "AND pid <> pg_backend_pid()")
+    try:
+        process = subprocess.Popen([cli, "embed", "--url", dburl, "--batch", str(PRODUCTS * copies)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while scalar(db, active, "%embed_images%") == 0:
+            assert process.poll() is None and time.monotonic() < deadline, "the batch never started"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 1 and "interrupted: 0 products were embedded" in stderr, stderr
+        # The server stopped too: no statement left running, nothing of the batch kept.
+        deadline = time.monotonic() + 1.0
+        while scalar(db, active, "%embed_images%") > 0:
+            assert time.monotonic() < deadline, "the batch went on running in the server"
+            time.sleep(0.02)
+        assert scalar(db, "SELECT count(*) FROM products WHERE id >= 2000000 AND embedding IS NOT NULL") == 0
+    finally:
+        db.execute("DELETE FROM products WHERE id >= 2000000")

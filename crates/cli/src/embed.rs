@@ -13,6 +13,7 @@ use postgres::error::SqlState;
 use postgres::Client;
 
 use crate::connect::{connect, require_extension};
+use crate::interrupt::Interrupt;
 use crate::progress::{bar, done, spinner};
 
 /// Rows per statement: large enough that the per-statement cost (planning, one round trip, the
@@ -81,16 +82,24 @@ pub fn run(url: Option<&str>, batch: u32) -> Result<()> {
         .map_err(|e| anyhow!("the server cannot run the embedding models: {}", server_message(&e)))?;
     done(&step);
 
+    let interrupt = Interrupt::cancelling(client.cancel_token())?;
     let started = Instant::now();
     let progress = bar(usize::try_from(missing)?, "embedding images");
     let (mut embedded, mut failed) = (0u64, Vec::new());
     // bigint, so that no integer id sorts at or before the starting point.
     let mut after = i64::MIN;
+    let stopped = |embedded: u64| {
+        anyhow!("interrupted: {embedded} products were embedded and committed; rerun `fashrec embed` to do the rest")
+    };
     loop {
+        if interrupt.asked() {
+            return Err(stopped(embedded));
+        }
         let mut tx = client.transaction()?;
-        let ids: Vec<i32> = tx
-            .query(NEXT_BATCH, &[&after, &i64::from(batch)])
-            .context("cannot select the next products to embed")?
+        let ids: Vec<i32> = match tx.query(NEXT_BATCH, &[&after, &i64::from(batch)]) {
+            Err(_) if interrupt.asked() => return Err(stopped(embedded)),
+            result => result.context("cannot select the next products to embed")?,
+        }
             .iter()
             .map(|row| row.try_get(0))
             .collect::<Result<_, _>>()?;
@@ -101,6 +110,7 @@ pub fn run(url: Option<&str>, batch: u32) -> Result<()> {
                 tx.commit().context("cannot commit a batch of embeddings")?;
                 embedded += rows;
             }
+            Err(_) if interrupt.asked() => return Err(stopped(embedded)),
             Err(e) if e.code() == Some(&SqlState::INVALID_PARAMETER_VALUE) => {
                 // An image in the batch is bad; the batch rolled back, so find it row by row.
                 drop(tx);

@@ -4,6 +4,7 @@
 mod connect;
 mod embed;
 mod export;
+mod interrupt;
 mod load;
 mod progress;
 mod schema;
@@ -61,7 +62,8 @@ enum Command {
         Fills products.embedding where it is NULL by calling the extension's embed_images() on \
         --batch rows at a time. Each batch is its own transaction: stopping the command (Ctrl-C, a \
         lost connection, statement_timeout) loses at most the batch in flight, and a rerun carries \
-        on with the rows still NULL. Two runs at once share the work. A product whose image the \
+        on with the rows still NULL. Ctrl-C cancels the batch in the server at once; a second \
+        Ctrl-C exits without waiting. Two runs at once share the work. A product whose image the \
         extension cannot embed is named at the end and left NULL (exit status 1); the other rows \
         are embedded.\n\n\
         The models run in the server backend of this connection, on fashrec.model_threads threads \
