@@ -49,10 +49,8 @@ DECLARE
     genders text[] := fashrec_genders(for_gender);
 BEGIN
     PERFORM fashrec_check_request(for_gender, k);
-    IF query IS NULL THEN
-        RAISE EXCEPTION 'the query embedding is NULL'
-            USING ERRCODE = 'null_value_not_allowed',
-                  HINT = 'Compute the products'' embeddings first (fashrec embed, or UPDATE products SET embedding = embed_image(image)).';
+    IF query IS NULL THEN  -- NULL in, no rows out, as for every function here
+        RETURN;
     END IF;
     RETURN QUERY
     SELECT p.id, p.name, p.category, p.gender, p.price, p.description,
@@ -73,9 +71,17 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     query vector;
 BEGIN
+    IF product_id IS NULL THEN
+        RETURN;
+    END IF;
     SELECT p.embedding INTO query FROM products p WHERE p.id = product_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no product with id %', product_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF query IS NULL THEN
+        RAISE EXCEPTION 'product % has no embedding yet', product_id
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'Compute the embeddings first: fashrec embed, or UPDATE products SET embedding = embed_image(image) WHERE embedding IS NULL.';
     END IF;
     RETURN QUERY SELECT * FROM recommend_for_embedding(query, k, for_gender, in_category, ARRAY[product_id]);
 END $$;
@@ -98,6 +104,9 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     taste vector;
 BEGIN
+    IF liked IS NULL THEN
+        RETURN;
+    END IF;
     SELECT l2_normalize(avg(p.embedding)) INTO taste FROM products p WHERE p.id = ANY (liked);
     IF taste IS NULL THEN
         RAISE EXCEPTION 'none of the liked products % exists with an embedding', liked
@@ -126,6 +135,9 @@ DECLARE
     any_word tsquery;
 BEGIN
     PERFORM fashrec_check_request(for_gender, k);
+    IF query IS NULL THEN
+        RETURN;
+    END IF;
     qvec := embed_text(query);
     words := tsvector_to_array(to_tsvector('english', query));
     -- Any word may match; ts_rank favours products matching more. NULL when no word is left.

@@ -120,18 +120,35 @@ def test_the_documented_query_uses_the_index(db):
     assert "Index Scan using products_embedding_idx" in plan, plan
 
 
+@pytest.fixture()
+def product_7_without_embedding(db):
+    saved = db.execute("SELECT embedding FROM products WHERE id = 7").fetchone()[0]
+    db.execute("UPDATE products SET embedding = NULL WHERE id = 7")
+    yield
+    db.execute("UPDATE products SET embedding = %s WHERE id = 7", (saved,))
+
+
 @pytest.mark.parametrize("sql, message", [
     ("SELECT * FROM recommend_similar(1, 10, 'kids')", 'unknown gender preference "kids"'),
     ("SELECT * FROM recommend_for_text('shoes', 0)", "k must be between 1 and 1000"),
     ("SELECT * FROM recommend_similar(-5)", "no product with id -5"),
+    ("SELECT * FROM recommend_similar((SELECT id FROM products WHERE embedding IS NULL))",
+     "product 7 has no embedding yet"),
     ("SELECT * FROM recommend_for_profile(ARRAY[-1, -2])", "none of the liked products"),
     ("SELECT * FROM recommend_for_text('   ')", "cannot embed empty text"),
     ("SELECT * FROM fashrec_evaluate_images(depth => 5)", "depth must be between 10 and 10000"),
 ])
-def test_bad_requests_are_clear_errors(db, sql, message):
+def test_bad_requests_are_clear_errors(db, product_7_without_embedding, sql, message):
     with pytest.raises(psycopg.Error, match=message):
         db.execute(sql)
     assert db.execute("SELECT count(*) FROM recommend_similar(1, 3)").fetchone()[0] == 3
+
+
+@pytest.mark.parametrize("call", [
+    "recommend_similar(NULL)", "recommend_for_image(NULL)", "recommend_for_text(NULL)",
+    "recommend_for_profile(NULL)", "recommend_for_embedding(NULL)"])
+def test_null_in_no_rows_out(db, call):
+    assert db.execute(f"SELECT count(*) FROM {call}").fetchone()[0] == 0
 
 
 def metrics_by_numpy(query_vecs, query_cats, gallery_vecs, gallery_cats, depth=100):
