@@ -6,12 +6,14 @@ use crate::error::raise_embed;
 use fashrec_embed::DecodeLimits;
 use pgrx::prelude::*;
 
+/// Lets a query cancel or statement_timeout stop the work between images.
+fn check_interrupts() {
+    pgrx::check_for_interrupts!();
+}
+
 fn embed_images_checked(images: &[&[u8]]) -> Vec<fashrec_embed::ImageOutput> {
     with_pipeline(|p| {
-        p.embed_images(images, DecodeLimits::default(), &mut || {
-            pgrx::check_for_interrupts!();
-        })
-        .unwrap_or_else(|e| raise_embed(e))
+        p.embed_images(images, DecodeLimits::default(), &mut check_interrupts).unwrap_or_else(|e| raise_embed(e))
     })
 }
 
@@ -23,12 +25,17 @@ fn embed_present<T: Copy, U>(items: impl Iterator<Item = Option<T>>, embed: impl
     items.iter().map(|item| item.and_then(|_| outputs.next())).collect()
 }
 
+/// One image's output; a repeated image (as in `ORDER BY embedding <-> embed_image($1)`, which
+/// evaluates the function for every row returned) is not run again.
+fn embed_image_checked(image: &[u8]) -> fashrec_embed::ImageOutput {
+    with_pipeline(|p| p.embed_image(image, &mut check_interrupts).unwrap_or_else(|e| raise_embed(e)))
+}
+
 /// The image embedding (64-d, unit length) of a product photo or catalog image: PNG, JPEG,
 /// WebP, GIF (first frame) or BMP, at most 8192 pixels a side and 40 megapixels.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_image(image: &[u8]) -> Vector {
-    let mut out = embed_images_checked(&[image]);
-    Vector(out.swap_remove(0).embedding)
+    Vector(embed_image_checked(image).embedding)
 }
 
 /// Image embeddings for many images in one model run (for backfills); NULL elements give NULL.
@@ -41,10 +48,10 @@ fn embed_images(images: Array<&[u8]>) -> Vec<Option<Vector>> {
 
 /// Every category with its probability for an image, most likely first.
 fn ranked_categories(image: &[u8]) -> Vec<(String, f64)> {
-    let out = embed_images_checked(&[image]);
+    let out = embed_image_checked(image);
     let categories = with_pipeline(|p| p.categories().to_vec());
     let mut ranked: Vec<(String, f64)> =
-        categories.into_iter().zip(out[0].probabilities.iter().map(|&p| f64::from(p))).collect();
+        categories.into_iter().zip(out.probabilities.iter().map(|&p| f64::from(p))).collect();
     // A stable sort: on a tie the earlier category in logit order comes first.
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     ranked
@@ -62,18 +69,29 @@ fn classify_image_all(image: &[u8]) -> TableIterator<'static, (name!(category, S
     TableIterator::new(ranked_categories(image))
 }
 
-fn embed_texts_checked(texts: &[&str]) -> Vec<fashrec_embed::TextOutput> {
+fn refuse_blank(texts: &[&str]) {
     if let Some(blank) = texts.iter().find(|t| t.trim().is_empty()) {
         pgrx::error!("cannot embed empty text {blank:?}: give a few words describing the product");
     }
+}
+
+fn embed_texts_checked(texts: &[&str]) -> Vec<fashrec_embed::TextOutput> {
+    refuse_blank(texts);
     with_pipeline(|p| p.embed_texts(texts).unwrap_or_else(|e| raise_embed(e)))
+}
+
+/// One text's output; a repeated text (as in `ORDER BY embedding <-> embed_text('...')`, which
+/// evaluates the function for every row returned) is not run again.
+fn embed_text_checked(text: &str) -> fashrec_embed::TextOutput {
+    refuse_blank(&[text]);
+    with_pipeline(|p| p.embed_text(text).unwrap_or_else(|e| raise_embed(e)))
 }
 
 /// A text query mapped into the image embedding space (64-d, unit length), comparable with
 /// embed_image results. Text past the model's token limit (256 tokens) is ignored.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_text(text: &str) -> Vector {
-    Vector(embed_texts_checked(&[text]).swap_remove(0).mapped)
+    Vector(embed_text_checked(text).mapped)
 }
 
 /// embed_text for many texts in one model run; NULL elements give NULL.
@@ -88,5 +106,5 @@ fn embed_texts(texts: Array<&str>) -> Vec<Option<Vector>> {
 /// over descriptions; not comparable with image embeddings.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn sentence_embedding(text: &str) -> Vector {
-    Vector(embed_texts_checked(&[text]).swap_remove(0).sentence)
+    Vector(embed_text_checked(text).sentence)
 }

@@ -6,6 +6,7 @@ mod manifest;
 mod pipeline;
 mod model;
 mod preprocess;
+mod recent;
 mod runtime;
 mod text;
 

@@ -4,13 +4,22 @@ use crate::decode::{decode_image, DecodeError, DecodeLimits};
 use crate::manifest::Manifest;
 use crate::model::{Input, Model};
 use crate::preprocess::{canonical, luma, PreprocessError, CANVAS};
+use crate::recent::Recent;
 use crate::runtime::ModelError;
 use crate::text::TextTokenizer;
 use ndarray::Array4;
+use std::num::NonZeroUsize;
 use std::path::Path;
 
 /// Images per model run in a batch.
 const IMAGE_BATCH: usize = 64;
+
+/// Single texts and images whose results are kept (see recent.rs): a text query is small, an
+/// uploaded photo is not, so at most 64 x 4 KiB of texts and 4 x 1 MiB of images are held.
+const RECENT_TEXTS: NonZeroUsize = NonZeroUsize::new(64).unwrap();
+const RECENT_TEXT_BYTES: usize = 4096;
+const RECENT_IMAGES: NonZeroUsize = NonZeroUsize::new(4).unwrap();
+const RECENT_IMAGE_BYTES: usize = 1 << 20;
 
 /// Why an input could not be embedded.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +57,8 @@ pub struct Pipeline {
     encoder: Model,
     mapper: Model,
     tokenizer: TextTokenizer,
+    recent_texts: Recent<String, TextOutput>,
+    recent_images: Recent<Vec<u8>, ImageOutput>,
 }
 
 fn check_io(model: &Model, inputs: &[&str], outputs: &[&str]) -> Result<(), ModelError> {
@@ -93,7 +104,15 @@ impl Pipeline {
         let tokenizer_path = Manifest::verified(dir, &t.tokenizer)?;
         let tokenizer = TextTokenizer::load(&tokenizer_path, t.max_tokens)
             .map_err(|reason| ModelError::Load { path: tokenizer_path.display().to_string(), reason })?;
-        Ok(Self { manifest, image, encoder, mapper, tokenizer })
+        Ok(Self {
+            manifest,
+            image,
+            encoder,
+            mapper,
+            tokenizer,
+            recent_texts: Recent::new(RECENT_TEXTS, RECENT_TEXT_BYTES),
+            recent_images: Recent::new(RECENT_IMAGES, RECENT_IMAGE_BYTES),
+        })
     }
 
     /// Category names in the classifier's order.
@@ -130,6 +149,26 @@ impl Pipeline {
             }
         }
         Ok(outputs)
+    }
+
+    /// One image's output, from the recent results when the same bytes were embedded lately.
+    pub fn embed_image(&mut self, bytes: &[u8], between: &mut dyn FnMut()) -> Result<ImageOutput, EmbedError> {
+        if let Some(out) = self.recent_images.get(bytes) {
+            return Ok(out);
+        }
+        let out = self.embed_images(&[bytes], DecodeLimits::default(), between)?.swap_remove(0);
+        self.recent_images.put(bytes.to_vec(), bytes.len(), out.clone());
+        Ok(out)
+    }
+
+    /// One text's output, from the recent results when the same text was embedded lately.
+    pub fn embed_text(&mut self, text: &str) -> Result<TextOutput, EmbedError> {
+        if let Some(out) = self.recent_texts.get(text) {
+            return Ok(out);
+        }
+        let out = self.embed_texts(&[text])?.swap_remove(0);
+        self.recent_texts.put(text.to_string(), text.len(), out.clone());
+        Ok(out)
     }
 
     /// The sentence embeddings of texts and their mapping into the image space.
