@@ -98,3 +98,7 @@ END $$;
 
 COMMENT ON FUNCTION fashrec_evaluate_images(boolean, int) IS 'Image-to-image retrieval quality of table products: each test product against the train products; top-1/3/5/7/9 accuracy (hit@k), MRR and precision@10 by category. exact = true probes every index list.';
 COMMENT ON FUNCTION fashrec_evaluate_texts(text[], text[], boolean, int) IS 'Text-to-image retrieval quality of table products: each query''s embed_text against the train products, relevant when of the given category; top-k accuracy, MRR, precision@10.';
+COMMENT ON FUNCTION fashrec_retrieval_metrics(int[], int[]) IS 'Internal: top-k accuracy, MRR and precision@10 from each query''s rank of its first relevant result and relevant results in the first 10.';
+COMMENT ON FUNCTION fashrec_check_depth(int) IS 'Internal: raises an ERROR for a search depth outside 10..10000.';
+COMMENT ON FUNCTION fashrec_evaluate_search(text, boolean, int) IS 'Internal: ranks the train products for each (embedding, category) row of a query and returns the metrics.';
+COMMENT ON TYPE fashrec_retrieval IS 'Retrieval quality: queries, top-1/3/5/7/9 accuracy, MRR, precision@10.';

@@ -176,3 +176,5 @@ COMMENT ON FUNCTION recommend_similar(int, int, text, text) IS 'Products that lo
 COMMENT ON FUNCTION recommend_for_image(bytea, int, text, text) IS 'Products that look like an uploaded image, with optional gender preference and category; score = (1 + cosine similarity) / 2.';
 COMMENT ON FUNCTION recommend_for_profile(int[], int, text, text) IS 'Products like the average embedding of the liked products (those excluded); score = (1 + cosine similarity) / 2.';
 COMMENT ON FUNCTION recommend_for_text(text, int, text, text, int) IS 'Products for a text query, by image-space similarity and the share of the query''s words in the keywords; score = (image similarity + share of words found) / 2.';
+COMMENT ON FUNCTION fashrec_check_request(text, int) IS 'Internal: raises an ERROR for an unknown gender preference or a k outside 1..1000.';
+COMMENT ON TYPE fashrec_recommendation IS 'A recommended product: id, name, category, gender, price, description, score in [0, 1].';

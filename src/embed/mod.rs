@@ -4,3 +4,17 @@
 mod functions;
 mod models;
 pub mod settings;
+
+pgrx::extension_sql_file!(
+    "../../sql/embed.sql",
+    name = "embed_comments",
+    requires = [
+        functions::embed_image,
+        functions::embed_images,
+        functions::embed_text,
+        functions::embed_texts,
+        functions::sentence_embedding,
+        functions::classify_image,
+        functions::classify_image_all
+    ]
+);
