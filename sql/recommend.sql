@@ -11,6 +11,13 @@
 CREATE TYPE fashrec_recommendation AS (
     id int, name text, category text, gender text, price numeric, description text, score float8);
 
+-- The score of a product for a query embedding, both of unit length: (1 + cosine similarity) / 2
+-- = 1 - distance^2 / 4, clamped to [0, 1] against rounding. A SQL function, so the planner
+-- inlines it.
+CREATE FUNCTION fashrec_similarity(a vector, b vector) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN greatest(0.0, least(1.0, 1.0 - (a <-> b) ^ 2 / 4.0));
+
 -- The genders a shopper preference admits, the seed's strict modes: men -> men and unisex,
 -- women -> women and unisex, unisex -> unisex only; NULL -> every gender (NULL array).
 CREATE FUNCTION fashrec_genders(preference text) RETURNS text[]
@@ -54,7 +61,7 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT p.id, p.name, p.category, p.gender, p.price, p.description,
-           greatest(0.0, least(1.0, 1.0 - (p.embedding <-> query) ^ 2 / 4.0))::float8
+           fashrec_similarity(p.embedding, query)
     FROM products p
     WHERE (genders IS NULL OR p.gender = ANY (genders))
       AND (in_category IS NULL OR p.category = in_category)
@@ -158,7 +165,7 @@ BEGIN
         LIMIT greatest(depth, k)
     )
     SELECT p.id, p.name, p.category, p.gender, p.price, p.description,
-           ((greatest(0.0, least(1.0, 1.0 - (p.embedding <-> qvec) ^ 2 / 4.0))
+           ((fashrec_similarity(p.embedding, qvec)
              + CASE WHEN cardinality(words) > 0
                     THEN cardinality(ARRAY(SELECT unnest(words) INTERSECT
                                            SELECT unnest(tsvector_to_array(p.keywords_tsv))))::float8
@@ -170,6 +177,7 @@ BEGIN
     LIMIT k;
 END $$;
 
+COMMENT ON FUNCTION fashrec_similarity(vector, vector) IS 'Score in [0, 1] of two unit-length embeddings: (1 + cosine similarity) / 2 = 1 - distance^2 / 4.';
 COMMENT ON FUNCTION fashrec_genders(text) IS 'Genders admitted by a shopper preference: men -> {men,unisex}, women -> {women,unisex}, unisex -> {unisex}, NULL -> NULL (all).';
 COMMENT ON FUNCTION recommend_for_embedding(vector, int, text, text, int[]) IS 'The k products of table products nearest to an embedding, with optional gender preference (men, women, unisex) and category; score = (1 + cosine similarity) / 2.';
 COMMENT ON FUNCTION recommend_similar(int, int, text, text) IS 'Products that look like product_id (itself excluded), with optional gender preference and category; score = (1 + cosine similarity) / 2.';
