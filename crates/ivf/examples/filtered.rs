@@ -17,8 +17,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{
-    attribute, ground_truth, read_idx_images, read_idx_labels, recall_at, row_of, tid, Args, Timer,
-    FMNIST_DIR,
+    attribute, fmnist_images, fmnist_labels, ground_truth, recall_at, row_of, tid, Args, Timer,
 };
 use fashrec_ivf::{build, BuildOptions, MemoryRelation, Metric, Scan, ScanOptions, Searcher};
 
@@ -29,9 +28,9 @@ fn main() {
     let query_count: usize = args.get("queries", 1000);
     let k = 10;
 
-    let base = read_idx_images(&format!("{FMNIST_DIR}/train-images-idx3-ubyte.gz"));
-    let labels = read_idx_labels(&format!("{FMNIST_DIR}/train-labels-idx1-ubyte.gz"));
-    let mut queries = read_idx_images(&format!("{FMNIST_DIR}/t10k-images-idx3-ubyte.gz"));
+    let base = fmnist_images("train");
+    let labels = fmnist_labels("train");
+    let mut queries = fmnist_images("t10k");
     queries.data.truncate(query_count * queries.dims);
 
     let rel = MemoryRelation::new();

@@ -10,8 +10,8 @@ mod common;
 use std::time::Instant;
 
 use common::{
-    exact_scan, ground_truth, read_idx_images, recall_at, row_of, seconds, tid, Args, Timer,
-    FMNIST_DIR,
+    exact_scan, fmnist_images, recall_at, row_of, search_recall, seconds, tid, timed_ground_truth,
+    Args, Timer,
 };
 use std::sync::Arc;
 
@@ -27,8 +27,8 @@ fn main() {
     let exact_queries: usize = args.get("exact-queries", 300);
     let k = 10;
 
-    let base = read_idx_images(&format!("{FMNIST_DIR}/train-images-idx3-ubyte.gz"));
-    let mut queries = read_idx_images(&format!("{FMNIST_DIR}/t10k-images-idx3-ubyte.gz"));
+    let base = fmnist_images("train");
+    let mut queries = fmnist_images("t10k");
     let query_count: usize = args.get("queries", queries.len());
     queries.data.truncate(query_count * queries.dims);
     println!(
@@ -47,14 +47,7 @@ fn main() {
     let truth = match cached {
         Some(truth) => truth,
         None => {
-            let start = Instant::now();
-            let truth = ground_truth(&base, &queries, k, fashrec_ivf::default_threads(), &|_| {
-                true
-            });
-            println!(
-                "ground truth (tiled brute force, all threads): {:.1} s",
-                seconds(start)
-            );
+            let truth = timed_ground_truth(&base, &queries, k);
             if let Some(path) = args.text("gt") {
                 common::write_ground_truth(path, &truth, k);
             }
@@ -126,23 +119,12 @@ fn main() {
         exact_qps
     );
     for &p in &probes {
-        let timer = Timer::start();
-        let mut total = 0.0;
-        for (qi, slot) in truth.iter().enumerate() {
-            let got: Vec<usize> = searcher
-                .search(&rel, queries.row(qi), k, p)
-                .expect("search")
-                .iter()
-                .map(|n| row_of(n.tid))
-                .collect();
-            total += recall_at(&got, slot, k);
-        }
-        let (wall, cpu) = timer.stop();
+        let (recall, wall, cpu) = search_recall(&searcher, &rel, &queries, &truth, k, p);
         let n = queries.len() as f64;
         println!(
             "| ivf search (top-k heap) | {} | {:.4} | {:.1} | {:.1} | {:.1}x |",
             p,
-            total / n,
+            recall,
             n / wall,
             n / cpu,
             n / cpu / exact_qps

@@ -16,7 +16,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{ground_truth, recall_at, row_of, seconds, tid, Args, Timer, Vectors};
+use common::{search_recall, seconds, tid, timed_ground_truth, Args, Vectors};
 use fashrec_ivf::{build, inspect, BuildOptions, BuildProgress, MemoryRelation, Metric, Searcher};
 
 /// Spread of the cluster centres, in units of the clusters' own spread: at 1.0 clusters overlap,
@@ -87,14 +87,7 @@ fn main() {
         clusters
     );
 
-    let start = Instant::now();
-    let truth = ground_truth(&base, &queries, k, fashrec_ivf::default_threads(), &|_| {
-        true
-    });
-    println!(
-        "ground truth (tiled brute force, all threads): {:.1} s",
-        seconds(start)
-    );
+    let truth = timed_ground_truth(&base, &queries, k);
     if let Some(dir) = args.text("dump") {
         std::fs::create_dir_all(dir).expect("dump dir");
         write_f32(&format!("{dir}/base.f32"), &base.data);
@@ -151,25 +144,8 @@ fn main() {
     println!("\n| probes | recall@10 | QPS wall | QPS CPU |");
     println!("|---:|---:|---:|---:|");
     for &p in &probes {
-        let timer = Timer::start();
-        let mut total = 0.0;
-        for (qi, expected) in truth.iter().enumerate() {
-            let got: Vec<usize> = searcher
-                .search(&rel, queries.row(qi), k, p)
-                .expect("search")
-                .iter()
-                .map(|n| row_of(n.tid))
-                .collect();
-            total += recall_at(&got, expected, k);
-        }
-        let (wall, cpu) = timer.stop();
+        let (recall, wall, cpu) = search_recall(&searcher, &rel, &queries, &truth, k, p);
         let n = truth.len() as f64;
-        println!(
-            "| {} | {:.4} | {:.1} | {:.1} |",
-            p,
-            total / n,
-            n / wall,
-            n / cpu
-        );
+        println!("| {} | {:.4} | {:.1} | {:.1} |", p, recall, n / wall, n / cpu);
     }
 }

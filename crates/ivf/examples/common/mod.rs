@@ -2,8 +2,8 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::io::Read;
+use std::collections::{BinaryHeap, HashMap};
+use std::path::Path;
 use std::time::Instant;
 
 use fashrec_ivf::{Metric, Neighbor, Tid};
@@ -27,38 +27,21 @@ impl Vectors {
     }
 }
 
-/// Reads a gzip idx3 image file (magic 2051, count, rows, cols, then one byte per pixel) as
-/// f32 pixel values 0..=255, unscaled: the same numbers FAISS gets.
-pub fn read_idx_images(path: &str) -> Vectors {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_end(&mut bytes)
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
-    let word = |i: usize| {
-        u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
-    };
-    assert_eq!(word(0), 2051, "{path}: not an idx3 image file");
-    let (count, rows, cols) = (word(4), word(8), word(12));
-    let pixels = &bytes[16..16 + count * rows * cols];
+/// Fashion-MNIST images of one idx file (`train` or `t10k`) as f32 pixel values 0..=255,
+/// unscaled: the same numbers FAISS gets.
+pub fn fmnist_images(split: &str) -> Vectors {
+    let path = format!("{FMNIST_DIR}/{split}-images-idx3-ubyte.gz");
+    let images = fashrec_catalog::idx::read_images(Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
     Vectors {
-        dims: rows * cols,
-        data: pixels.iter().map(|&b| b as f32).collect(),
+        dims: images.rows * images.cols,
+        data: images.pixels.iter().map(|&b| f32::from(b)).collect(),
     }
 }
 
-/// Reads a gzip idx1 label file (magic 2049, count, then one byte per label).
-pub fn read_idx_labels(path: &str) -> Vec<u8> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_end(&mut bytes)
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
-    let word = |i: usize| {
-        u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
-    };
-    assert_eq!(word(0), 2049, "{path}: not an idx1 label file");
-    bytes[8..8 + word(4)].to_vec()
+/// Fashion-MNIST labels of one idx file (`train` or `t10k`).
+pub fn fmnist_labels(split: &str) -> Vec<u8> {
+    let path = format!("{FMNIST_DIR}/{split}-labels-idx1-ubyte.gz");
+    fashrec_catalog::idx::read_labels(Path::new(&path)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A deterministic pseudo-random value in 0..100 for a row: a synthetic attribute that is
@@ -88,7 +71,7 @@ pub fn exact_scan(
     k: usize,
     keep: impl Fn(usize) -> bool,
 ) -> Vec<Neighbor> {
-    let mut heap = std::collections::BinaryHeap::with_capacity(k + 1);
+    let mut heap = BinaryHeap::with_capacity(k + 1);
     for i in 0..base.len() {
         if !keep(i) {
             continue;
@@ -97,15 +80,20 @@ pub fn exact_scan(
             tid: tid(i),
             score: metric.score(query, base.row(i)),
         };
-        if heap.len() < k {
-            heap.push(n);
-        } else if let Some(mut worst) = heap.peek_mut() {
-            if n < *worst {
-                *worst = n;
-            }
-        }
+        keep_best(&mut heap, n, k);
     }
     heap.into_sorted_vec()
+}
+
+/// Adds `n` to a max-heap of the `k` best neighbours seen so far.
+fn keep_best(heap: &mut BinaryHeap<Neighbor>, n: Neighbor, k: usize) {
+    if heap.len() < k {
+        heap.push(n);
+    } else if let Some(mut worst) = heap.peek_mut() {
+        if n < *worst {
+            *worst = n;
+        }
+    }
 }
 
 /// Exact top-k row numbers for every query, computed on `threads` threads in cache-sized
@@ -128,7 +116,7 @@ pub fn ground_truth(
                 let first = t * per_thread;
                 for (tile, slots) in part.chunks_mut(tile_queries).enumerate() {
                     let q0 = first + tile * tile_queries;
-                    let mut heaps: Vec<std::collections::BinaryHeap<Neighbor>> =
+                    let mut heaps: Vec<BinaryHeap<Neighbor>> =
                         (0..slots.len()).map(|_| Default::default()).collect();
                     for r0 in (0..base.len()).step_by(tile_rows) {
                         let r1 = (r0 + tile_rows).min(base.len());
@@ -142,13 +130,7 @@ pub fn ground_truth(
                                     tid: tid(r),
                                     score: fashrec_distance::l2_squared(q, base.row(r)),
                                 };
-                                if heap.len() < k {
-                                    heap.push(n);
-                                } else if let Some(mut worst) = heap.peek_mut() {
-                                    if n < *worst {
-                                        *worst = n;
-                                    }
-                                }
+                                keep_best(heap, n, k);
                             }
                         }
                     }
@@ -164,6 +146,39 @@ pub fn ground_truth(
         }
     });
     out
+}
+
+/// Unfiltered exact top-k for every query on all threads, saying how long it took.
+pub fn timed_ground_truth(base: &Vectors, queries: &Vectors, k: usize) -> Vec<Vec<usize>> {
+    let start = Instant::now();
+    let truth = ground_truth(base, queries, k, fashrec_ivf::default_threads(), &|_| true);
+    println!("ground truth (tiled brute force, all threads): {:.1} s", seconds(start));
+    truth
+}
+
+/// Mean recall@k of `Searcher::search` at `probes` over every query of `truth`, with the
+/// section's (wall, on-CPU) seconds.
+pub fn search_recall<R: fashrec_ivf::Relation>(
+    searcher: &fashrec_ivf::Searcher,
+    rel: &R,
+    queries: &Vectors,
+    truth: &[Vec<usize>],
+    k: usize,
+    probes: u32,
+) -> (f64, f64, f64) {
+    let timer = Timer::start();
+    let mut total = 0.0;
+    for (qi, expected) in truth.iter().enumerate() {
+        let got: Vec<usize> = searcher
+            .search(rel, queries.row(qi), k, probes)
+            .expect("search")
+            .iter()
+            .map(|n| row_of(n.tid))
+            .collect();
+        total += recall_at(&got, expected, k);
+    }
+    let (wall, cpu) = timer.stop();
+    (total / truth.len() as f64, wall, cpu)
 }
 
 /// |got ∩ truth| / |truth| over the first k of each.
