@@ -19,6 +19,7 @@ PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PG_CONFIG=$PGBIN/pg_config
 PORT=${FASHREC_PORT:-5499}
 PGDATA_DIR=${FASHREC_PGDATA:-$ROOT/.pgdata}
+DEMO_URL="postgresql://postgres@127.0.0.1:$PORT/fashrec"
 DEPS=$ROOT/.deps
 VENV=$DEPS/venv
 ORT_VERSION=1.32.0
@@ -142,7 +143,7 @@ refresh_extension() {
 }
 
 demo() {
-    local began=$SECONDS url="postgresql://postgres@127.0.0.1:$PORT/fashrec"
+    local began=$SECONDS
     setup
     install_extension
     start
@@ -151,9 +152,9 @@ demo() {
     refresh_extension
     (cd "$ROOT" && cargo build --release -q -p fashrec-cli)
     say "loading the Fashion-MNIST catalog into table products"
-    "$ROOT/target/release/fashrec" load --url "$url"
+    "$ROOT/target/release/fashrec" load --url "$DEMO_URL"
     say "computing the image embedding of every product (a rerun only does the missing ones)"
-    "$ROOT/target/release/fashrec" embed --url "$url"
+    "$ROOT/target/release/fashrec" embed --url "$DEMO_URL"
     say "building the fashrec_ivf index (lists = square root of the rows)"
     local_psql -d fashrec -q <<'SQL'
 SELECT format('CREATE INDEX IF NOT EXISTS products_embedding_idx ON products USING fashrec_ivf (embedding) WITH (lists = %s)',
@@ -165,8 +166,8 @@ SQL
     say "example queries"
     local_psql -d fashrec -q -v photo="$(base64 -w0 "$ROOT/training/reference/photo_60005.jpg")" -f "$ROOT/demo/queries.sql"
     say "drawing the recommendation sheet and measuring the system"
-    "$VENV/bin/python" "$ROOT/demo/sheet.py" --url "$url" --out "$ROOT/out/recommendations.png"
-    "$VENV/bin/python" "$ROOT/demo/evaluate.py" --url "$url" --out "$ROOT/out/evaluation"
+    "$VENV/bin/python" "$ROOT/demo/sheet.py" --url "$DEMO_URL" --out "$ROOT/out/recommendations.png"
+    "$VENV/bin/python" "$ROOT/demo/evaluate.py" --url "$DEMO_URL" --out "$ROOT/out/evaluation"
     say "done in $(( (SECONDS - began) / 60 )) min $(( (SECONDS - began) % 60 )) s"
     cat <<EOF
 Look at:  out/recommendations.png     top-5 products for a photo, words, a product, a shopper
@@ -184,8 +185,7 @@ EOF
 evaluate() {
     setup_python
     cluster_running || die "the local cluster is not running: ./fashrec.sh demo first"
-    "$VENV/bin/python" "$ROOT/demo/evaluate.py" --url "postgresql://postgres@127.0.0.1:$PORT/fashrec" \
-        --out "${1:-$ROOT/out/evaluation}"
+    "$VENV/bin/python" "$ROOT/demo/evaluate.py" --url "$DEMO_URL" --out "${1:-$ROOT/out/evaluation}"
 }
 
 test_all() {
