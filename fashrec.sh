@@ -167,7 +167,7 @@ SQL
     local_psql -d fashrec -q -v photo="$(base64 -w0 "$ROOT/training/reference/photo_60005.jpg")" -f "$ROOT/demo/queries.sql"
     say "drawing the recommendation sheet and measuring the system"
     "$VENV/bin/python" "$ROOT/demo/sheet.py" --url "$DEMO_URL" --out "$ROOT/out/recommendations.png"
-    "$VENV/bin/python" "$ROOT/demo/evaluate.py" --url "$DEMO_URL" --out "$ROOT/out/evaluation"
+    evaluate
     say "done in $(( (SECONDS - began) / 60 )) min $(( (SECONDS - began) % 60 )) s"
     cat <<EOF
 Look at:  out/recommendations.png     top-5 products for a photo, words, a product, a shopper
