@@ -153,7 +153,9 @@ Measured in the database `{args.url.split('@')[-1]}` on {time.strftime('%Y-%m-%d
 - Image to image: each of the test products (split 'test') is a query against the train products
   (split 'test' excluded); a result is relevant when its category is the query's.
 - Text to image: the {len(heldout)} held-out shopper queries of `training/queries.jsonl` (the half
-  not used in training), each with the category the shopper wants.
+  not used in training), each with the category the shopper wants, against the train products
+  as for images. The "training" row searched all products, test products included: those were
+  never fitted, lie closer to other categories, and make that figure a little lower.
 - top-k accuracy: share of queries with a relevant result among the first k (the seed report's
   metric). MRR: mean of 1 / rank of the first relevant result (0 when none in the first 100).
 - "index" searches like users do, through `{index[0]}` at fashrec_ivf.probes = {probes};

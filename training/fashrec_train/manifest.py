@@ -251,7 +251,15 @@ def model_card(man, metrics, enc, mp, history, backbones, timings, meta) -> str:
         f"  cluster. {pct(hm['upper_body_share'])} of them are upper-body garments confused with each other (query ->\n"
         f"  category of most of its top 5: {pairs}), where Fashion-MNIST's own\n"
         "  labels overlap. Closing the gap needs a classifier near 96%, more than this CNN reached in the\n"
-        "  CPU budget; a wider network and more epochs (on a GPU) would be the next step.\n")
+        "  CPU budget; a wider network and more epochs (on a GPU) would be the next step. Measured and\n"
+        "  not adopted (PyTorch, without the mirror pass unless noted; same recipe otherwise):\n"
+        "  leaving the 4% highest-loss samples of each batch out of the loss (co-teaching's small-loss\n"
+        "  rule, so that ambiguous train images are not pulled into their label's cluster): hit@5 97.27%\n"
+        "  vs 97.23%, but top-1 92.5% vs 93.6%, MRR 0.947 vs 0.953; one-pixel shifted views added to the\n"
+        "  mirror pass: hit@5 97.35% vs 97.43%; pulling embeddings towards the class proxies: 97.3%.\n"
+        "  A gallery the network never fitted would help only a little: with the shipped model, 5,000\n"
+        "  test queries against 5,000 other test images reach hit@5 97.72%, against 97.30% with 5,000\n"
+        "  train images as the gallery.\n")
     sp = [f for f in tq["heldout_failures"]]
     wrong = sum(1 - f["precision@10"] for f in sp if f["precision@10"] <= 0.5)
     partial = sum(1 - f["precision@10"] for f in sp if f["precision@10"] > 0.5)
@@ -259,6 +267,7 @@ def model_card(man, metrics, enc, mp, history, backbones, timings, meta) -> str:
                  f"queries mapped to the wrong category and {partial:.1f} from queries mapped to the right\n"
                  "  category whose image neighbourhood mixes in a similar category (Shirt/T-shirt,\n"
                  "  Sneaker/Ankle boot).\n")
+    wrong_list = ", ".join(f'"{f["query"]}"' for f in sp if f["precision@10"] <= 0.5)
     unseen_bad = ", ".join(f["query"] for f in tq.get("unseen_failures", []) if f["precision@10"] <= 0.5)
     return f"""# fashrec models
 
@@ -310,11 +319,14 @@ Per category:
   train ids 0..59999 = Fashion-MNIST train, test ids 60000..69999 = Fashion-MNIST t10k). Images
   from `images.u8`, texts from `catalog.jsonl`. The idx files are never read directly.
 - `training/queries.jsonl`: {tq['heldout']['queries'] + tq['train']['queries'] + tq['unseen_terms']['queries']} shopper queries written for this
-  purpose, in pairs: each garment term (many absent from the catalog text: kicks, hoodie, tote,
-  gown, frock, slacks, sweats, booties, purse, rucksack, blazer, anorak, ...) has one phrasing
-  in the train half and another in the held-out half (150 each). A third set of 30 "unseen-term"
-  queries uses terms in neither the catalog nor the train half (henley, culottes, huaraches,
-  holdall, dad shoes, ...). Only the train half is used for training or for any choice.
+  purpose. The train half ({tq['train']['queries']}) is pairs of phrasings of one garment term (many
+  absent from the catalog text: kicks, hoodie, tote, gown, frock, slacks, sweats, booties, purse,
+  rucksack, blazer, anorak, ...). The held-out half ({tq['heldout']['queries']}, 30 per category) was
+  written afterwards in one go and scored once, on the final models (what a shopper types: trucker jacket, jeggings, wristlet, mom jeans, sock
+  boots, rain mac, t-bar sandals, ...; some on purpose across categories: denim dress, t-shirt
+  dress, white dress shirt). A third set of {tq['unseen_terms']['queries']} "unseen-term" queries uses
+  terms in neither the catalog nor the first train half (henley, culottes, huaraches, holdall, dad
+  shoes, ...). Only the train half is used for training or for any choice.
 
 ## Preprocessing (one definition for photos and catalog images)
 
@@ -419,15 +431,21 @@ The mapping into the image space (`text_mapper.onnx`):
   {mp['train_queries']} train queries and {mp['augmented_queries']:,} augmented forms of them (a colour, fit, occasion or price
   added; no word private to the held-out or unseen queries is ever used);
 - memory: a soft nearest-neighbour vote over {mp['memory_entries']:,} stored sentence embeddings B (the train queries,
-  their augmented forms{', the catalog short descriptions' if chosen['catalog_short_descriptions_in_memory'] else ''}), each pointing at its category's prototype T;
-- beta = {chosen['beta']}, tau = {chosen['tau']} chosen by 5-fold cross-validation over the train queries (whole queries
-  and their augmentations held out per fold): the held-out half played no part in that choice.
+  their augmented forms{', the catalog short descriptions' if chosen['catalog_short_descriptions_in_memory'] else ''}), each pointing at its category's prototype T
+  (B is stored as int8 with one scale per entry and T as a category index: the mapped vectors stay
+  within cosine 0.99998 of a float16 bank's, and the file is 4.8 MB instead of 9.7);
+- beta = {chosen['beta']}, tau = {chosen['tau']} chosen by 5-fold cross-validation over the train queries (both
+  phrasings of a term and their augmentations held out together per fold, so a fold is scored on
+  terms it has not seen): the held-out half played no part in that choice.
 
-In fairness: while the method was developed, held-out figures were looked at for a handful of
-variants (MLP vs linear mapper, attention or max pooling over tokens, loss weights, stripping
-category nouns), and the query set itself was rewritten once, from an alternating split of single
-phrasings to the paired design above, after the first held-out result (0.90). None of those
-variants moved held-out precision@10 by more than about 2 points.
+In fairness: the method was developed against an earlier held-out half (150 queries, the second
+phrasing of each train term; now part of the train half). Its figures were looked at for a handful
+of variants (MLP vs linear mapper, attention or max pooling over tokens, loss weights, stripping
+category nouns), and that query set was rewritten once, from an alternating split of single
+phrasings to pairs, after the first result (0.90); its last result was 95.6%. None of those
+variants moved it by more than about 2 points. Because its failures had been seen, the present
+held-out half was written fresh, and no choice was made after it was written but the grouping of
+the cross-validation folds by term.
 
 precision@10 of the text queries (PyTorch, same vectors):
 
@@ -459,7 +477,8 @@ implies about 1.4 min per epoch); the other stages are the last run. The catalog
 {hit5_note}- Text: the held-out precision@10 is {pct(tq['heldout']['precision@10'])}, below the 0.98 target, and unseen garment terms
   reach {pct(tq['unseen_terms']['precision@10'])} (wrong category: {unseen_bad or 'none'}).
 {text_note}  The wrong-category cases are semantic: MiniLM-L6 places the phrase nearer another category
-  (slang such as "hi tops", a modifier that names a material or an activity). The catalog's own
+  ({wrong_list}: often a word that belongs to another category, such as strap, running, pool or
+  dress). The catalog's own
   descriptions map almost perfectly ({pct(cat['precision@10'])}). A larger text model would help but
   does not fit the size budget next to the required 384-d MiniLM output.
 - Grayscale, 28x28: colour, texture and fine detail are gone by design (Fashion-MNIST's domain).
