@@ -314,7 +314,9 @@ def main() -> None:
 
     def mapper_cached(tag: str, objective: str, q_idx: np.ndarray) -> TextMapper:
         ck = CKPT_DIR / f"mapper_{tag}.pt"
-        key = {"recipe": RECIPE, "objective": objective, "queries": q_idx.tolist(), "n_texts": len(texts)}
+        # The image embeddings are in the key: a retrained image model must retrain the mappers.
+        key = {"recipe": RECIPE, "objective": objective, "queries": q_idx.tolist(), "n_texts": len(texts),
+               "image_embeddings": hashlib.sha256(img.tobytes()).hexdigest()}
         mapper = TextMapper()
         if ck.exists():
             state = torch.load(ck, weights_only=False)
