@@ -322,14 +322,19 @@ Per category:
   train ids 0..59999 = Fashion-MNIST train, test ids 60000..69999 = Fashion-MNIST t10k). Images
   from `images.u8`, texts from `catalog.jsonl`. The idx files are never read directly.
 - `training/queries.jsonl`: {tq['heldout']['queries'] + tq['train']['queries'] + tq['unseen_terms']['queries']} shopper queries written for this
-  purpose. The train half ({tq['train']['queries']}) is pairs of phrasings of one garment term (many
-  absent from the catalog text: kicks, hoodie, tote, gown, frock, slacks, sweats, booties, purse,
-  rucksack, blazer, anorak, ...). The held-out half ({tq['heldout']['queries']}, 30 per category) is what
-  a shopper types (trucker jacket, jeggings, wristlet, mom jeans, sock boots, rain mac, t-bar
-  sandals, ...; some on purpose across categories: denim dress, t-shirt dress, white dress shirt).
-  It was written afterwards in one go and no choice was made on it; its figure was seen twice:
-  97.43% with a float16 memory bank, then the figure above after storing the bank as int8 for
-  size. A third set of {tq['unseen_terms']['queries']} "unseen-term" queries uses
+  purpose, in three sets, each written before any training change that followed it. The train
+  half ({tq['train']['queries']}): 300 pairs of phrasings of one garment term (many absent from the catalog
+  text: kicks, hoodie, tote, gown, frock, slacks, sweats, booties, purse, rucksack, blazer,
+  anorak, ...), the two earlier held-out halves once their figures had been seen (trucker jacket,
+  jeggings, wristlet, mom jeans, rain mac, ...), and a vocabulary of garment names in regional,
+  slang, sport, work and cultural English (trackie dacks, creps, guayabera, qipao, valenki, dopp
+  kit, ...) written by a separate author from its own knowledge; of its 600 entries, the 178
+  already in the file and the 94 containing every word of a held-out or unseen query were
+  dropped. The held-out half ({tq['heldout']['queries']}, 30 per category) was written by another separate author,
+  who saw no results, as new shopper queries unlike those in the file, so it leans to rarer
+  terms (camisole, bell bottoms, cheongsam, chore coat, jandals, aloha shirt, racing flats,
+  pochette, mukluks, ...); it was committed before any change, and its figure was seen once.
+  A third set of {tq['unseen_terms']['queries']} "unseen-term" queries uses
   terms in neither the catalog nor the first train half (henley, culottes, huaraches, holdall, dad
   shoes, ...). Only the train half is used for training or for any choice.
 
@@ -437,8 +442,12 @@ The mapping into the image space (`text_mapper.onnx`):
   added; no word private to the held-out or unseen queries is ever used);
 - memory: a soft nearest-neighbour vote over {mp['memory_entries']:,} stored sentence embeddings B (the train queries,
   their augmented forms{', the catalog short descriptions' if chosen['catalog_short_descriptions_in_memory'] else ''}), each pointing at its category's prototype T
-  (B is stored as int8 with one scale per entry and T as a category index: the mapped vectors stay
-  within cosine 0.99998 of a float16 bank's, and the file is 4.8 MB instead of 9.7);
+  (B is stored as int8 with one scale per entry and each entry's category as a one-hot row; the
+  similarity is an int8 MatMulInteger with the sentence embedding quantised per call, so a call
+  reads a quarter of a float bank's bytes: 0.34 ms for the mapping against 1.96 ms with the bank
+  cast to float, ONNX Runtime on one thread, and the mapped vectors of all queries stay within
+  cosine 0.999999 of that graph's; rounding the bank to int8 moved them by less than 2e-5 in
+  cosine from a float16 bank when it was introduced);
 - beta = {chosen['beta']}, tau = {chosen['tau']} chosen by 5-fold cross-validation over the train queries (both
   phrasings of a term and their augmentations held out together per fold, so a fold is scored on
   terms it has not seen): the held-out half played no part in that choice.
@@ -447,10 +456,11 @@ In fairness: the method was developed against an earlier held-out half (150 quer
 phrasing of each train term; now part of the train half). Its figures were looked at for a handful
 of variants (MLP vs linear mapper, attention or max pooling over tokens, loss weights, stripping
 category nouns), and that query set was rewritten once, from an alternating split of single
-phrasings to pairs, after the first result (0.90); its last result was 95.6%. None of those
-variants moved it by more than about 2 points. Because its failures had been seen, the present
-held-out half was written fresh, and no choice was made after it was written but the grouping of
-the cross-validation folds by term.
+phrasings to pairs, after the first result (0.90); its last result was 95.6%. A second held-out
+half (300) was then written fresh; the mapping trained on 300 train queries scored 97.4% on it
+(seen twice: float16, then int8 memory bank). It joined the train half, with the vocabulary, and
+the present held-out half was written fresh again: the previous mapping (sha256 94578a2e) scores
+94.2% on it, unseen terms 74.7%; the recipe is unchanged since, only the queries grew.
 
 precision@10 of the text queries (PyTorch, same vectors):
 
@@ -482,8 +492,8 @@ implies about 1.4 min per epoch); the other stages are the last run. The catalog
 {hit5_note}- Text: the held-out precision@10 is {pct(tq['heldout']['precision@10'])}, below the 0.98 target, and unseen garment terms
   reach {pct(tq['unseen_terms']['precision@10'])} (wrong category: {unseen_bad or 'none'}).
 {text_note}  The wrong-category cases are semantic: MiniLM-L6 places the phrase nearer another category
-  ({wrong_list}: often a word that belongs to another category, such as strap, running, pool or
-  dress). The catalog's own
+  ({wrong_list}): a rare garment word MiniLM-L6 does not know, or a word that belongs to
+  another category (shoes for sports read as open shoes, blazer or blouse as a top). The catalog's own
   descriptions map almost perfectly ({pct(cat['precision@10'])}). A larger text model would help but
   does not fit the size budget next to the required 384-d MiniLM output.
 - Grayscale, 28x28: colour, texture and fine detail are gone by design (Fashion-MNIST's domain).

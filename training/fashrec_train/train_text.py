@@ -93,17 +93,18 @@ class TextMapper(nn.Module):
 class TextToImage(nn.Module):
     """The exported mapping: mapper branch + memory branch.
 
-    The memory is stored compactly, half the size of a float16 bank: B as int8 with one scale per
-    entry (the mapped vectors move by cosine < 2e-5), and each entry's category as a one-hot row, so
-    the vote is softmax(s . B^T / tau) . onehot . prototypes."""
+    The memory B is rounded to int8 with one scale per entry (the mapped vectors move by cosine
+    < 2e-5) and kept here as float, B^T, so that the export can store it back as int8 with
+    MatMulInteger (see export_mapping); each entry's category is a one-hot row, so the vote is
+    softmax(s . B^T / tau) . onehot . prototypes."""
 
     def __init__(self, mapper: TextMapper, bank: np.ndarray, bank_labels: np.ndarray, protos: np.ndarray,
                  beta: float, tau: float):
         super().__init__()
         self.mapper = mapper
         scale = np.maximum(np.abs(bank).max(1), 1e-12) / 127
-        self.register_buffer("bank", torch.from_numpy(np.round(bank / scale[:, None]).astype(np.int8)))
-        self.register_buffer("bank_scale", torch.from_numpy(scale.astype(np.float32)))
+        rounded = np.round(bank / scale[:, None]) * scale[:, None]
+        self.register_buffer("memory", torch.from_numpy(np.ascontiguousarray(rounded.T, dtype=np.float32)))
         self.register_buffer("bank_category", F.one_hot(torch.from_numpy(bank_labels), protos.shape[0]).to(torch.uint8))
         self.register_buffer("prototypes", torch.from_numpy(protos.astype(np.float32)))
         self.beta, self.tau = float(beta), float(tau)
@@ -111,8 +112,7 @@ class TextToImage(nn.Module):
     def forward(self, sentence_embedding: torch.Tensor) -> torch.Tensor:
         v = self.mapper(sentence_embedding)
         if self.beta > 0:
-            sim = (sentence_embedding @ self.bank.float().T) * self.bank_scale
-            w = torch.softmax(sim / self.tau, dim=1)
+            w = torch.softmax(sentence_embedding @ self.memory / self.tau, dim=1)
             v = v + self.beta * ((w @ self.bank_category.float()) @ self.prototypes)
         return l2(v)
 
@@ -258,13 +258,25 @@ def precision10(v: np.ndarray, labels: np.ndarray, gallery: np.ndarray, gallery_
 
 
 def export_mapping(model: TextToImage, out: Path) -> None:
-    """The mapping graph: input sentence_embedding [batch, 384] -> embedding [batch, 64]."""
+    """The mapping graph: input sentence_embedding [batch, 384] -> embedding [batch, 64].
+
+    The memory MatMul is quantised dynamically (int8 memory, one scale per entry; the sentence
+    embedding quantised per call): a float memory would make the file 4x larger and every call
+    read 4x the bytes, which is what a call costs at this size."""
     import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    fp32 = Path(str(out) + ".fp32.tmp")
     tmp = Path(str(out) + ".tmp")
-    torch.onnx.export(model, (torch.zeros(2, 384),), str(tmp),
+    torch.onnx.export(model, (torch.zeros(2, 384),), str(fp32),
                       input_names=["sentence_embedding"], output_names=["embedding"],
                       dynamic_axes={"sentence_embedding": {0: "batch"}, "embedding": {0: "batch"}},
                       opset_version=17, do_constant_folding=False, dynamo=False)
+    memory_matmul = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul" and "memory" in n.input]
+    if len(memory_matmul) != 1:
+        raise SystemExit(f"expected one MatMul reading the memory, found {memory_matmul}")
+    quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                     nodes_to_quantize=memory_matmul)
+    fp32.unlink()
     m = onnx.load(str(tmp))
     m.producer_name = "fashrec-training"
     onnx.checker.check_model(m)
@@ -329,9 +341,9 @@ def main() -> None:
         return mapper
 
     # 5-fold cross-validation on the train queries: whole queries (and their augmentations) out,
-    # together with their sibling phrasing (queries.jsonl lists the train half as pairs of
-    # phrasings of one garment term), so that a fold is scored on terms it has not seen, like the
-    # held-out half.
+    # together with their sibling phrasing (queries.jsonl starts the train half with pairs of
+    # phrasings of one garment term; the later entries, listed term by term, are paired the same
+    # way), so that a fold is scored on terms it has not seen, like the held-out half.
     within = np.array([np.sum(q_lab[train_q[:k]] == q_lab[qi]) for k, qi in enumerate(train_q)])
     fold_of = (within // 2) % FOLDS
     mg = RECIPE["memory_grid"]
