@@ -342,8 +342,9 @@ def main() -> None:
 
     # 5-fold cross-validation on the train queries: whole queries (and their augmentations) out,
     # together with their sibling phrasing (queries.jsonl starts the train half with pairs of
-    # phrasings of one garment term; the later entries, listed term by term, are paired the same
-    # way), so that a fold is scored on terms it has not seen, like the held-out half.
+    # phrasings of one garment term), so that a fold is scored on terms it has not seen, like the
+    # held-out half. Later entries are grouped two by two in file order all the same; a term they
+    # share with an earlier entry can sit in two folds.
     within = np.array([np.sum(q_lab[train_q[:k]] == q_lab[qi]) for k, qi in enumerate(train_q)])
     fold_of = (within // 2) % FOLDS
     mg = RECIPE["memory_grid"]
