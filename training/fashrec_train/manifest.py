@@ -327,7 +327,7 @@ Per category:
   train ids 0..59999 = Fashion-MNIST train, test ids 60000..69999 = Fashion-MNIST t10k). Images
   from `images.u8`, texts from `catalog.jsonl`. The idx files are never read directly.
 - `training/queries.jsonl`: {tq['heldout']['queries'] + tq['train']['queries'] + tq['unseen_terms']['queries']} shopper queries written for this
-  purpose, in three sets, each written before any training change that followed it. The train
+  purpose at different times, each set committed before the training change that used it. The train
   half ({tq['train']['queries']}): 300 pairs of phrasings of one garment term (many absent from the catalog
   text: kicks, hoodie, tote, gown, frock, slacks, sweats, booties, purse, rucksack, blazer,
   anorak, ...), the two earlier held-out halves once their figures had been seen (trucker jacket,
