@@ -102,9 +102,8 @@ class TextToImage(nn.Module):
                  beta: float, tau: float):
         super().__init__()
         self.mapper = mapper
-        scale = np.maximum(np.abs(bank).max(1), 1e-12) / 127
-        rounded = np.round(bank / scale[:, None]) * scale[:, None]
-        self.register_buffer("memory", torch.from_numpy(np.ascontiguousarray(rounded.T, dtype=np.float32)))
+        q, scale = symmetric_int8(bank.T, axis=0)
+        self.register_buffer("memory", torch.from_numpy((q * scale).astype(np.float32)))
         self.register_buffer("bank_category", F.one_hot(torch.from_numpy(bank_labels), protos.shape[0]).to(torch.uint8))
         self.register_buffer("prototypes", torch.from_numpy(protos.astype(np.float32)))
         self.beta, self.tau = float(beta), float(tau)
@@ -115,6 +114,12 @@ class TextToImage(nn.Module):
             w = torch.softmax(sentence_embedding @ self.memory / self.tau, dim=1)
             v = v + self.beta * ((w @ self.bank_category.float()) @ self.prototypes)
         return l2(v)
+
+
+def symmetric_int8(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """x ~ q * scale with q int8 in [-127, 127] and one scale per slice along `axis` (keepdims)."""
+    scale = np.maximum(np.abs(x).max(axis, keepdims=True), 1e-12) / 127  # an all-zero slice stays zero
+    return np.round(x / scale).astype(np.int8), scale
 
 
 def l2(e: torch.Tensor) -> torch.Tensor:
@@ -292,12 +297,12 @@ def int8_memory_matmul(m) -> None:
     if len(node) != 1 or len(init) != 1:
         raise SystemExit("expected one MatMul reading the memory initializer")
     node, init = node[0], init[0]
-    b = numpy_helper.to_array(init)
-    b_scale = np.maximum(np.abs(b).max(0), 1e-12) / 127
+    # The memory holds int8 values times their scales already: this recovers them exactly.
+    b_int8, b_scale = symmetric_int8(numpy_helper.to_array(init), axis=0)
     g.initializer.remove(init)
     g.initializer.extend([
-        numpy_helper.from_array(np.round(b / b_scale).astype(np.int8), "memory_int8"),
-        numpy_helper.from_array(b_scale.astype(np.float32), "memory_scale"),
+        numpy_helper.from_array(b_int8, "memory_int8"),
+        numpy_helper.from_array(b_scale[0].astype(np.float32), "memory_scale"),
         numpy_helper.from_array(np.array(1e-12 * 127, np.float32), "memory_tiny"),
         numpy_helper.from_array(np.array(127, np.float32), "memory_127"),
         numpy_helper.from_array(np.array(128, np.float32), "memory_128"),
@@ -363,11 +368,13 @@ def main() -> None:
     log(f"mapping data: {len(texts)} catalog texts, {len(train_q)} train queries, {len(aug)} augmented queries")
     CKPT_DIR.mkdir(parents=True, exist_ok=True)
 
+    # The image embeddings are in the key: a retrained image model must retrain the mappers.
+    img_sha256 = hashlib.sha256(img.tobytes()).hexdigest()
+
     def mapper_cached(tag: str, objective: str, q_idx: np.ndarray) -> TextMapper:
         ck = CKPT_DIR / f"mapper_{tag}.pt"
-        # The image embeddings are in the key: a retrained image model must retrain the mappers.
         key = {"recipe": RECIPE, "objective": objective, "queries": q_idx.tolist(), "n_texts": len(texts),
-               "image_embeddings": hashlib.sha256(img.tobytes()).hexdigest()}
+               "image_embeddings": img_sha256}
         mapper = TextMapper()
         if ck.exists():
             state = torch.load(ck, weights_only=False)
