@@ -18,15 +18,16 @@
 //! buffer is full. With enough memory every list is one contiguous run, so a scan reads it
 //! sequentially (the hardware prefetcher, or the operating system's read-ahead, does the rest).
 
+use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::centroids::nearest_in;
 use crate::error::{Error, Result};
+use crate::item::{ListHead, RowItem, Tid};
 use crate::kmeans::{self, KMeansOptions, Reservoir};
 use crate::meta::Meta;
 use crate::metric::{Metric, L2_CHUNK};
 use crate::page::{Layout, Page, PageKind, PAGE_SIZE};
 use crate::parallel::{default_threads, map_chunks};
-use crate::storage::{BlockNumber, Relation, WriteSet, INVALID_BLOCK};
-use crate::{encode_tid, Tid, FLAG_ZERO_NORM};
+use crate::storage::{Relation, WriteSet};
 
 /// With fewer sampled rows per list than this, recall is poor until the index is rebuilt.
 pub const LOW_DATA_ROWS_PER_LIST: u64 = 10;
@@ -216,7 +217,7 @@ impl Builder {
                 page.init(PageKind::Centroid);
                 for centroid in chunk.chunks_exact(dims) {
                     // Cannot fail: the chunk holds at most a page's worth of centroids.
-                    page.push_item(&layout, [INVALID_BLOCK, INVALID_BLOCK], centroid);
+                    page.push_item(&layout, ListHead::UNSET, centroid);
                 }
             })?;
         }
@@ -232,7 +233,7 @@ impl Builder {
             centroids,
             iterations: clusters.iterations,
             batch: Vec::with_capacity(batch_rows * dims),
-            batch_tids: Vec::with_capacity(batch_rows),
+            batch_items: Vec::with_capacity(batch_rows),
             batch_rows,
             scratch: self.scratch,
             buffers: (0..lists).map(|_| ListBuffer::default()).collect(),
@@ -319,7 +320,7 @@ struct ListBuffer {
 impl ListBuffer {
     /// Adds one item, starting a new buffered page when the last is full; returns false when
     /// that would exceed `run_pages` (the caller writes the run out first).
-    fn push(&mut self, layout: &Layout, run_pages: usize, header: [u32; 2], row: &[f32]) -> bool {
+    fn push(&mut self, layout: &Layout, run_pages: usize, header: RowItem, row: &[f32]) -> bool {
         if let Some(page) = self.pages.last_mut() {
             if page.push_item(layout, header, row) {
                 return true;
@@ -377,7 +378,7 @@ pub struct Loader<'r, R: Relation> {
     centroids: Vec<f32>,
     iterations: u32,
     batch: Vec<f32>,
-    batch_tids: Vec<(Tid, u16)>,
+    batch_items: Vec<RowItem>,
     batch_rows: usize,
     scratch: Vec<f32>,
     buffers: Vec<ListBuffer>,
@@ -392,9 +393,8 @@ impl<R: Relation> Loader<'_, R> {
     pub fn add(&mut self, tid: Tid, vector: &[f32]) -> Result<()> {
         let nonzero = self.meta.prepare(vector, &mut self.scratch)?;
         self.batch.extend_from_slice(&self.scratch);
-        self.batch_tids
-            .push((tid, if nonzero { 0 } else { FLAG_ZERO_NORM }));
-        if self.batch_tids.len() >= self.batch_rows {
+        self.batch_items.push(RowItem::new(tid, !nonzero));
+        if self.batch_items.len() >= self.batch_rows {
             self.flush_batch()?;
         }
         Ok(())
@@ -410,7 +410,7 @@ impl<R: Relation> Loader<'_, R> {
         let dims = self.meta.dims as usize;
         let scorer = self.meta.metric.scorer();
         let (batch, centroids) = (&self.batch, &self.centroids);
-        let mut lists = vec![0u32; self.batch_tids.len()];
+        let mut lists = vec![0u32; self.batch_items.len()];
         map_chunks(self.threads, &mut lists, |offset, part| {
             for (i, list) in part.iter_mut().enumerate() {
                 let row = &batch[(offset + i) * dims..(offset + i + 1) * dims];
@@ -419,8 +419,7 @@ impl<R: Relation> Loader<'_, R> {
         });
         let layout = self.meta.layout;
         for (i, &list) in lists.iter().enumerate() {
-            let (tid, flags) = self.batch_tids[i];
-            let header = encode_tid(tid, flags);
+            let header = self.batch_items[i];
             let row = &self.batch[i * dims..(i + 1) * dims];
             let buffer = &mut self.buffers[list as usize];
             if !buffer.push(&layout, self.run_pages, header, row) {
@@ -430,7 +429,7 @@ impl<R: Relation> Loader<'_, R> {
         }
         self.rows += lists.len() as u64;
         self.batch.clear();
-        self.batch_tids.clear();
+        self.batch_items.clear();
         Ok(())
     }
 
@@ -449,7 +448,10 @@ impl<R: Relation> Loader<'_, R> {
             }
             buffer.write_run(self.rel)?;
             match (buffer.first, buffer.last) {
-                (Some(first), Some(last)) => heads.push([first, last]),
+                (Some(first), Some(last)) => heads.push(ListHead {
+                    first,
+                    insert: last,
+                }),
                 _ => {
                     return Err(Error::corrupt(
                         INVALID_BLOCK,

@@ -1,21 +1,13 @@
-//! Centroid pages: one item per list, holding the list's entry points and its centroid.
-//!
-//! Item header words: the list's first block (fixed at build, so a scan can follow it without
-//! further locking) and its insert block, the first page that may have room (a hint: inserts
-//! move it forward, vacuum moves it back; a stale value only costs walking a few full pages).
+//! Centroid pages: one item per list, holding the list's entry points ([`ListHead`]) and its
+//! centroid.
 
+use crate::block::BlockNumber;
 use crate::error::{Error, Result};
+pub(crate) use crate::item::ListHead;
 use crate::meta::Meta;
 use crate::metric::Scorer;
 use crate::page::PageKind;
-use crate::storage::{BlockNumber, Relation, WriteSet};
-
-/// Where a list's chain starts and where inserts should start looking for room.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct ListHead {
-    pub first: BlockNumber,
-    pub insert: BlockNumber,
-}
+use crate::storage::{Relation, WriteSet};
 
 /// Calls `visit(list, head, centroid)` for every list in order, holding one page at a time.
 pub(crate) fn for_each_centroid<R: Relation>(
@@ -32,8 +24,8 @@ pub(crate) fn for_each_centroid<R: Relation>(
         if page.count() != expected {
             return Err(Error::corrupt(block, "wrong number of centroids"));
         }
-        for ([first, insert], centroid) in page.items(&meta.layout, block)?.iter() {
-            visit(list, ListHead { first, insert }, centroid);
+        for (head, centroid) in page.items::<ListHead>(&meta.layout, block)?.iter() {
+            visit(list, head, centroid);
             list += 1;
         }
     }
@@ -84,13 +76,17 @@ pub(crate) fn update_insert_block<R: Relation>(
     let slot = ws.lock(block)?;
     let page = ws.page(slot);
     page.expect_kind(PageKind::Centroid, block)?;
-    let Some(&[first, insert]) = page.items(&meta.layout, block)?.headers.get(index) else {
+    let Some(&head) = page
+        .items::<ListHead>(&meta.layout, block)?
+        .headers
+        .get(index)
+    else {
         return Err(Error::corrupt(block, "centroid missing"));
     };
-    if let Some(new) = decide(ListHead { first, insert }) {
-        if new != insert {
+    if let Some(insert) = decide(head) {
+        if insert != head.insert {
             ws.page_mut(slot)
-                .set_item_header(&meta.layout, index, [first, new]);
+                .set_item_header(&meta.layout, index, ListHead { insert, ..head });
         }
     }
     Ok(())

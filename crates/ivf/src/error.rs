@@ -1,6 +1,6 @@
 //! Everything that can go wrong in the index, as values the extension turns into SQL errors.
 
-use crate::storage::BlockNumber;
+use crate::block::BlockNumber;
 
 /// An index operation failed; nothing here is a bug in the caller's data flow except `Corrupt`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -5,29 +5,30 @@
 //! the chain's last page in one atomic change, while that last page is locked, so two inserts
 //! cannot both extend the same chain and a scan never meets a half-linked page.
 
+use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::centroids::{nearest_list, update_insert_block};
+use crate::chain::Chain;
 use crate::error::{Error, Result};
+use crate::item::{RowItem, Tid};
 use crate::meta::Meta;
 use crate::page::PageKind;
-use crate::storage::{Relation, WriteSet, INVALID_BLOCK};
-use crate::{encode_tid, Tid, FLAG_ZERO_NORM};
+use crate::storage::{Relation, WriteSet};
 
 /// Adds the row `tid` with `vector` to the index.
 pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
     let meta = Meta::read(rel)?;
     let mut prepared = Vec::with_capacity(meta.dims as usize);
     let nonzero = meta.prepare(vector, &mut prepared)?;
-    let header = encode_tid(tid, if nonzero { 0 } else { FLAG_ZERO_NORM });
+    let header = RowItem::new(tid, !nonzero);
     let (list, head) = nearest_list(rel, &meta, &prepared)?;
 
     // Walk from the insert hint to the first page with room; the last page may extend.
-    let mut block = if head.insert == INVALID_BLOCK {
+    let mut chain = Chain::new(if head.insert == INVALID_BLOCK {
         head.first
     } else {
         head.insert
-    };
-    let limit = rel.nblocks();
-    for _ in 0..=limit {
+    });
+    while let Some(block) = chain.step(rel)? {
         let mut ws = rel.begin();
         let slot = ws.lock(block)?;
         let page = ws.page(slot);
@@ -44,8 +45,7 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
         }
         let next = page.next();
         if next != INVALID_BLOCK {
-            drop(ws);
-            block = next;
+            chain.follow(next);
             continue;
         }
         // Last page and full: extend while it stays locked, link in the same change.
@@ -62,12 +62,18 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
         ws.commit();
         return advance_hint(rel, &meta, list, head.insert, new_block);
     }
-    Err(Error::corrupt(head.first, "list chain has a cycle"))
+    Err(Error::corrupt(head.first, "list has no pages"))
 }
 
 /// Points the list's insert block at `block` if the item went past the hint and no one moved
 /// the hint meanwhile (a vacuum moving it back to free space wins).
-fn advance_hint<R: Relation>(rel: &R, meta: &Meta, list: u32, seen: u32, block: u32) -> Result<()> {
+fn advance_hint<R: Relation>(
+    rel: &R,
+    meta: &Meta,
+    list: u32,
+    seen: BlockNumber,
+    block: BlockNumber,
+) -> Result<()> {
     if block == seen {
         return Ok(());
     }

@@ -2,12 +2,14 @@
 
 use std::collections::HashSet;
 
+use crate::block::BlockNumber;
 use crate::centroids::{for_each_centroid, nearest_in, ListHead};
+use crate::chain::Chain;
 use crate::error::{Error, Result};
+use crate::item::{RowItem, Tid};
 use crate::meta::{Meta, META_BLOCK};
-use crate::page::{Items, PageKind};
-use crate::storage::{BlockNumber, Relation, INVALID_BLOCK};
-use crate::{decode_tid, Tid, FLAG_ZERO_NORM};
+use crate::page::Items;
+use crate::storage::Relation;
 
 /// An index's shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,7 +80,7 @@ pub fn collect_tids<R: Relation>(rel: &R) -> Result<Vec<Tid>> {
     let mut tids = Vec::new();
     for head in list_heads(rel, &meta)? {
         walk_chain(rel, &meta, head.first, |_, items| {
-            tids.extend(items.headers.iter().map(|&header| decode_tid(header).0));
+            tids.extend(items.headers.iter().map(RowItem::tid));
             Ok(())
         })?;
     }
@@ -136,15 +138,15 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
             }
             insert_on_chain |= block == head.insert;
             report.list_pages += 1;
-            for (header, vector) in items.iter() {
-                let (tid, flags) = decode_tid(header);
+            for (item, vector) in items.iter() {
+                let tid = item.tid();
                 if vector.iter().any(|x| !x.is_finite()) {
                     return Err(Error::corrupt(block, "stored vector is not finite"));
                 }
                 tids.push(tid);
                 report.rows += 1;
-                let zero = flags & FLAG_ZERO_NORM != 0;
-                if !zero && nearest_in(&centroids, dims, scorer, vector) != list as u32 {
+                if !item.zero_norm() && nearest_in(&centroids, dims, scorer, vector) != list as u32
+                {
                     report.misplaced += 1;
                 }
             }
@@ -180,27 +182,16 @@ fn list_heads<R: Relation>(rel: &R, meta: &Meta) -> Result<Vec<ListHead>> {
     Ok(heads)
 }
 
-/// Calls `visit(block, items)` for every page of a chain, checking kinds and cycles.
+/// Calls `visit(block, items)` for every page of a chain.
 fn walk_chain<R: Relation>(
     rel: &R,
     meta: &Meta,
     first: BlockNumber,
-    mut visit: impl FnMut(BlockNumber, Items<'_>) -> Result<()>,
+    mut visit: impl FnMut(BlockNumber, Items<'_, RowItem>) -> Result<()>,
 ) -> Result<()> {
-    let mut block = first;
-    let mut pages = 0;
-    while block != INVALID_BLOCK {
-        pages += 1;
-        if pages > rel.nblocks() {
-            return Err(Error::corrupt(first, "list chain has a cycle"));
-        }
-        let page = rel.read(block)?;
-        page.expect_kind(PageKind::List, block)?;
-        if page.count() > meta.per_page() {
-            return Err(Error::corrupt(block, "more items than fit on a page"));
-        }
+    let mut chain = Chain::new(first);
+    while let Some((block, page)) = chain.next_page(rel)? {
         visit(block, page.items(&meta.layout, block)?)?;
-        block = page.next();
     }
     Ok(())
 }

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::page::{Page, PAGE_SIZE};
 use std::ops::Range;
 
-use crate::storage::{BlockNumber, Relation, WriteSet, INVALID_BLOCK, MAX_PAGES_PER_WRITE};
+use crate::block::{BlockNumber, INVALID_BLOCK};
+use crate::storage::{Relation, WriteSet, MAX_PAGES_PER_WRITE};
 
 /// Pages allocated together: consecutive blocks sit next to each other in memory, as they do
 /// in a file, so a list written as a run of blocks is read as one stream.

@@ -13,7 +13,8 @@
 use crate::error::{Error, Result};
 use crate::metric::Metric;
 use crate::page::{Layout, Page, PageKind, MAX_DIMS};
-use crate::storage::{BlockNumber, Relation};
+use crate::block::BlockNumber;
+use crate::storage::Relation;
 
 /// "FRIV": marks a fashrec IVF meta page.
 const MAGIC: u32 = 0x4652_4956;

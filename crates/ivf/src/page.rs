@@ -25,8 +25,9 @@
 
 use std::ops::Range;
 
+use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::error::{Error, Result};
-use crate::storage::{BlockNumber, INVALID_BLOCK};
+use crate::item::{ItemHeader, ITEM_HEADER_SIZE};
 
 /// Bytes per page; PostgreSQL's default `BLCKSZ`.
 pub const PAGE_SIZE: usize = 8192;
@@ -45,9 +46,6 @@ const CONTENT_START: usize = OPAQUE + 8;
 
 /// Vectors start on a cache-line boundary.
 const VECTOR_ALIGN: usize = 64;
-
-/// Bytes of one item header.
-const ITEM_HEADER_SIZE: usize = 8;
 
 // Header field offsets (PostgreSQL's PageHeaderData).
 const PD_LOWER: usize = 12;
@@ -144,15 +142,15 @@ impl Layout {
 }
 
 /// The items of one page: headers and vectors side by side.
-pub(crate) struct Items<'a> {
-    pub headers: &'a [[u32; 2]],
+pub(crate) struct Items<'a, H> {
+    pub headers: &'a [H],
     pub vectors: &'a [f32],
     dims: usize,
 }
 
-impl<'a> Items<'a> {
+impl<'a, H: ItemHeader> Items<'a, H> {
     /// (header, vector) of every item.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = ([u32; 2], &'a [f32])> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (H, &'a [f32])> + '_ {
         self.headers
             .iter()
             .copied()
@@ -272,7 +270,11 @@ impl Page {
     }
 
     /// The items in use, after checking the count against the layout.
-    pub(crate) fn items(&self, layout: &Layout, block: BlockNumber) -> Result<Items<'_>> {
+    pub(crate) fn items<H: ItemHeader>(
+        &self,
+        layout: &Layout,
+        block: BlockNumber,
+    ) -> Result<Items<'_, H>> {
         let count = self.count();
         if count > layout.capacity {
             return Err(Error::corrupt(block, "item count exceeds the page"));
@@ -287,7 +289,11 @@ impl Page {
     }
 
     /// Mutable headers and vectors of the first `count` slots.
-    fn slots_mut(&mut self, layout: &Layout, count: usize) -> (&mut [[u32; 2]], &mut [f32]) {
+    fn slots_mut<H: ItemHeader>(
+        &mut self,
+        layout: &Layout,
+        count: usize,
+    ) -> (&mut [H], &mut [f32]) {
         let (front, back) = self.0.split_at_mut(layout.vectors_at);
         let headers = &mut front[CONTENT_START..CONTENT_START + count * ITEM_HEADER_SIZE];
         let vectors = &mut back[..count * layout.dims * 4];
@@ -298,7 +304,12 @@ impl Page {
     }
 
     /// Appends one item if it fits; returns whether it did.
-    pub(crate) fn push_item(&mut self, layout: &Layout, header: [u32; 2], vector: &[f32]) -> bool {
+    pub(crate) fn push_item<H: ItemHeader>(
+        &mut self,
+        layout: &Layout,
+        header: H,
+        vector: &[f32],
+    ) -> bool {
         let count = self.count();
         if count >= layout.capacity || vector.len() != layout.dims {
             return false;
@@ -312,15 +323,15 @@ impl Page {
 
     /// Keeps only the items `keep` accepts, moving the last item into each gap; returns how
     /// many were removed. Item order changes, which no reader relies on.
-    pub(crate) fn retain_items(
+    pub(crate) fn retain_items<H: ItemHeader>(
         &mut self,
         layout: &Layout,
-        mut keep: impl FnMut([u32; 2], &[f32]) -> bool,
+        mut keep: impl FnMut(H, &[f32]) -> bool,
     ) -> usize {
         let dims = layout.dims;
         let mut count = self.count().min(layout.capacity);
         let start = count;
-        let (headers, vectors) = self.slots_mut(layout, count);
+        let (headers, vectors) = self.slots_mut::<H>(layout, count);
         let mut i = 0;
         while i < count {
             if keep(headers[i], &vectors[i * dims..(i + 1) * dims]) {
@@ -332,15 +343,20 @@ impl Page {
             }
         }
         // Clear what moved away, so the hole holds no stale tids.
-        headers[count..].fill([0, 0]);
+        headers[count..].fill(H::zeroed());
         self.set_count(layout, count);
         start - count
     }
 
     /// Overwrites the header of item `index` (which must exist).
-    pub(crate) fn set_item_header(&mut self, layout: &Layout, index: usize, header: [u32; 2]) {
+    pub(crate) fn set_item_header<H: ItemHeader>(
+        &mut self,
+        layout: &Layout,
+        index: usize,
+        header: H,
+    ) {
         let count = self.count().min(layout.capacity);
-        let (headers, _) = self.slots_mut(layout, count);
+        let (headers, _) = self.slots_mut::<H>(layout, count);
         if let Some(slot) = headers.get_mut(index) {
             *slot = header;
         }
@@ -377,6 +393,11 @@ impl std::fmt::Debug for Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::item::{ListHead, RowItem, Tid};
+
+    fn row(block: u32, offset: u16) -> RowItem {
+        RowItem::new(Tid::new(block, offset), false)
+    }
 
     fn list_page() -> Box<Page> {
         let mut page = Page::zeroed();
@@ -422,14 +443,14 @@ mod tests {
         let mut page = list_page();
         let layout = Layout::new(784).unwrap();
         let v = vec![1.5f32; 784];
-        assert!(page.push_item(&layout, [3, 4], &v));
-        assert!(page.push_item(&layout, [5, 6], &v));
-        assert!(!page.push_item(&layout, [7, 8], &v));
+        assert!(page.push_item(&layout, row(3, 4), &v));
+        assert!(page.push_item(&layout, row(5, 6), &v));
+        assert!(!page.push_item(&layout, row(7, 8), &v));
         assert_eq!(page.count(), 2);
         assert_eq!(page.u16_at(PD_LOWER) as usize, 64 + 2 * 784 * 4);
-        let items = page.items(&layout, 0).unwrap();
+        let items = page.items::<RowItem>(&layout, 0).unwrap();
         assert_eq!(items.len(), 2);
-        assert_eq!(items.headers[1], [5, 6]);
+        assert_eq!(items.headers[1], row(5, 6));
         assert_eq!(
             (items.vectors.as_ptr() as usize - page.0.as_ptr() as usize) % 64,
             0
@@ -442,22 +463,25 @@ mod tests {
         let mut page = list_page();
         let layout = Layout::new(2).unwrap();
         for i in 0..10u32 {
-            assert!(page.push_item(&layout, [i, 0], &[i as f32, 0.0]));
+            assert!(page.push_item(&layout, row(i, 1), &[i as f32, 0.0]));
         }
-        let removed = page.retain_items(&layout, |h, _| h[0] % 3 != 0);
+        let removed = page.retain_items(&layout, |h: RowItem, _| !h.tid().block.is_multiple_of(3));
         assert_eq!(removed, 4);
-        let items = page.items(&layout, 0).unwrap();
+        let items = page.items::<RowItem>(&layout, 0).unwrap();
         let mut left: Vec<u32> = items
             .iter()
             .map(|(h, v)| {
-                assert_eq!(v[0], h[0] as f32);
-                h[0]
+                assert_eq!(v[0], h.tid().block as f32);
+                h.tid().block
             })
             .collect();
         left.sort();
         assert_eq!(left, vec![1, 2, 4, 5, 7, 8]);
-        page.set_item_header(&layout, 0, [42, 43]);
-        assert_eq!(page.items(&layout, 0).unwrap().headers[0], [42, 43]);
+        page.set_item_header(&layout, 0, row(42, 43));
+        assert_eq!(
+            page.items::<RowItem>(&layout, 0).unwrap().headers[0],
+            row(42, 43)
+        );
     }
 
     #[test]
@@ -470,7 +494,7 @@ mod tests {
         assert!(page.kind(1).is_err());
         page.init(PageKind::Centroid);
         page.set_u16(OPAQUE_COUNT, 9999);
-        assert!(page.items(&layout, 1).is_err());
+        assert!(page.items::<ListHead>(&layout, 1).is_err());
         assert!(page.expect_kind(PageKind::List, 1).is_err());
         page.init(PageKind::List);
         page.set_u16(PD_SPECIAL, 8184);

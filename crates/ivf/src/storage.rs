@@ -37,14 +37,9 @@
 
 use std::ops::{Deref, Range};
 
+use crate::block::BlockNumber;
 use crate::error::Result;
 use crate::page::Page;
-
-/// A page address inside the relation, as in PostgreSQL.
-pub type BlockNumber = u32;
-
-/// "No block": the end of a chain.
-pub const INVALID_BLOCK: BlockNumber = u32::MAX;
 
 /// The most pages one atomic change may touch (PostgreSQL's `MAX_GENERIC_XLOG_PAGES`).
 pub const MAX_PAGES_PER_WRITE: usize = 4;

@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 
+use crate::block::BlockNumber;
 use crate::centroids::{for_each_centroid, update_insert_block, ListHead};
-use crate::error::{Error, Result};
+use crate::chain::Chain;
+use crate::error::Result;
+use crate::item::{RowItem, Tid};
 use crate::meta::Meta;
-use crate::page::PageKind;
-use crate::storage::{BlockNumber, Relation, WriteSet, INVALID_BLOCK};
-use crate::{decode_tid, Tid};
+use crate::storage::{Relation, WriteSet};
 
 /// What vacuum asks its caller.
 pub trait BulkDelete {
@@ -70,40 +71,38 @@ fn vacuum_list<R: Relation>(
     // Chain position of each page seen, to tell which of two pages comes first.
     let mut position: HashMap<BlockNumber, usize> = HashMap::new();
     let mut first_with_room: Option<(BlockNumber, usize)> = None;
-    let mut block = first;
-    while block != INVALID_BLOCK {
-        if position.insert(block, position.len()).is_some() {
-            return Err(Error::corrupt(first, "list chain has a cycle"));
-        }
-        callback.between_pages();
-        stats.pages += 1;
-        let (any_dead, mut count, next) = {
-            let page = rel.read(block)?;
-            page.expect_kind(PageKind::List, block)?;
-            let items = page.items(layout, block)?;
-            let any_dead = items
+    let mut chain = Chain::new(first);
+    loop {
+        let (block, any_dead, mut count) = {
+            let Some((block, page)) = chain.next_page(rel)? else {
+                break;
+            };
+            let any_dead = page
+                .items::<RowItem>(layout, block)?
                 .headers
                 .iter()
-                .any(|&header| callback.is_dead(decode_tid(header).0));
-            (any_dead, page.count(), page.next())
+                .any(|item| callback.is_dead(item.tid()));
+            (block, any_dead, page.count())
         };
+        callback.between_pages();
+        position.insert(block, chain.visited() - 1);
+        stats.pages += 1;
         if any_dead {
             // Inserts may have added items since; they are judged too.
             let mut ws = rel.begin();
             let slot = ws.lock(block)?;
-            ws.page(slot).items(layout, block)?;
+            ws.page(slot).items::<RowItem>(layout, block)?;
             let removed = ws
                 .page_mut(slot)
-                .retain_items(layout, |header, _| !callback.is_dead(decode_tid(header).0));
+                .retain_items(layout, |item: RowItem, _| !callback.is_dead(item.tid()));
             count = ws.page(slot).count();
             stats.removed += removed as u64;
             stats.pages_changed += (removed > 0) as u64;
         }
         stats.remaining += count as u64;
         if count < meta.per_page() && first_with_room.is_none() {
-            first_with_room = Some((block, position.len() - 1));
+            first_with_room = Some((block, chain.visited() - 1));
         }
-        block = next;
     }
     let Some((room, room_position)) = first_with_room else {
         return Ok(());

@@ -1,0 +1,113 @@
+//! Item headers: the 8 bytes stored for each item beside its vector, typed by page kind.
+//!
+//! A list page's item points at a heap row; a centroid page's item holds its list's entry
+//! points. Both are two native-endian u32 words on disk, so the layout matches what earlier
+//! builds wrote.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::block::{BlockNumber, INVALID_BLOCK};
+
+/// A heap tuple's address, PostgreSQL's `ItemPointerData`: block and line pointer offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tid {
+    /// Heap block.
+    pub block: u32,
+    /// Line pointer within the block (1-based in PostgreSQL).
+    pub offset: u16,
+}
+
+impl Tid {
+    /// A tid from its parts.
+    pub fn new(block: u32, offset: u16) -> Self {
+        Tid { block, offset }
+    }
+}
+
+/// Bytes of one item header on a page.
+pub(crate) const ITEM_HEADER_SIZE: usize = 8;
+
+/// A header type of some page kind: `ITEM_HEADER_SIZE` bytes, any bit pattern valid.
+pub(crate) trait ItemHeader: Pod {}
+
+impl ItemHeader for RowItem {}
+impl ItemHeader for ListHead {}
+
+const _: () = assert!(size_of::<RowItem>() == ITEM_HEADER_SIZE);
+const _: () = assert!(size_of::<ListHead>() == ITEM_HEADER_SIZE);
+
+/// Flag on a stored row: a zero vector under cosine, which scores +infinity.
+const FLAG_ZERO_NORM: u32 = 1 << 16;
+
+/// The header of a list item: the row's tid, and its flags in the high half of the second
+/// word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(crate) struct RowItem {
+    block: u32,
+    offset_and_flags: u32,
+}
+
+impl RowItem {
+    /// The header of row `tid`; `zero_norm` marks a zero vector under cosine.
+    pub(crate) fn new(tid: Tid, zero_norm: bool) -> Self {
+        RowItem {
+            block: tid.block,
+            offset_and_flags: tid.offset as u32 | if zero_norm { FLAG_ZERO_NORM } else { 0 },
+        }
+    }
+
+    /// The row this item points at.
+    #[inline]
+    pub(crate) fn tid(&self) -> Tid {
+        Tid::new(self.block, self.offset_and_flags as u16)
+    }
+
+    /// Whether the stored vector is a zero vector under cosine (it scores +infinity).
+    #[inline]
+    pub(crate) fn zero_norm(&self) -> bool {
+        self.offset_and_flags & FLAG_ZERO_NORM != 0
+    }
+}
+
+/// The header of a centroid item: where its list's chain starts (fixed at build, so a scan
+/// can follow it without further locking) and its insert block, the first page that may have
+/// room (a hint: inserts move it forward, vacuum moves it back; a stale value only costs
+/// walking a few full pages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(crate) struct ListHead {
+    pub first: BlockNumber,
+    pub insert: BlockNumber,
+}
+
+impl ListHead {
+    /// A head the build fills in once the list's pages are written.
+    pub(crate) const UNSET: ListHead = ListHead {
+        first: INVALID_BLOCK,
+        insert: INVALID_BLOCK,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_items_keep_tid_and_flag_apart() {
+        let tid = Tid::new(4_000_000_000, 65_535);
+        for zero in [false, true] {
+            let item = RowItem::new(tid, zero);
+            assert_eq!(item.tid(), tid);
+            assert_eq!(item.zero_norm(), zero);
+        }
+        // The on-disk words are the ones earlier builds wrote: block, offset | flags << 16.
+        let words: [u32; 2] = bytemuck::cast(RowItem::new(Tid::new(7, 3), true));
+        assert_eq!(words, [7, 3 | 1 << 16]);
+        let words: [u32; 2] = bytemuck::cast(ListHead {
+            first: 5,
+            insert: 9,
+        });
+        assert_eq!(words, [5, 9]);
+    }
+}
