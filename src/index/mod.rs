@@ -8,6 +8,7 @@ pub mod gucs;
 mod insert;
 pub mod options;
 mod scan;
+mod searchers;
 mod storage;
 mod vacuum;
 

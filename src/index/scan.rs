@@ -2,11 +2,10 @@
 //! `probes` lists, and return rows nearest first; when WHERE clauses keep rejecting rows, read
 //! the next-nearest lists until `max_probes`.
 
-use super::gucs;
 use super::storage::PgRelation;
-use super::vector_of;
+use super::{gucs, searchers, vector_of};
 use crate::error::raise_ivf;
-use fashrec_ivf::{Meta, Metric, Scan, Searcher};
+use fashrec_ivf::{Metric, Scan, Searcher};
 use std::sync::Arc;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -14,8 +13,9 @@ use pgrx::PgMemoryContexts;
 
 /// What one scan remembers between amgettuple calls.
 struct ScanState {
-    /// The centroids, read on the first query and kept across rescans: a nested loop rescans
-    /// once per outer row, and the index cannot be rebuilt while the scan holds its lock.
+    /// The centroids, from the backend's cache on the first query and kept across rescans: a
+    /// nested loop rescans once per outer row, and the index cannot be rebuilt while the scan
+    /// holds its lock.
     searcher: Option<Arc<Searcher>>,
     scan: Option<Scan>,
     metric: Metric,
@@ -58,15 +58,18 @@ pub unsafe extern "C-unwind" fn amrescan(
     }
 }
 
-/// The query vector of a scan: the ORDER BY argument, or zeros for `<-> NULL`.
-unsafe fn query_of(scan: pg_sys::IndexScanDesc, meta: &Meta) -> Vec<f32> {
-    // SAFETY: called only when the scan has an order-by key.
+/// Counts one scan of the index for pg_stat_user_indexes.idx_scan (PostgreSQL's
+/// `pgstat_count_index_scan`, a macro that bindings cannot call).
+unsafe fn count_index_scan(index: pg_sys::Relation) {
+    // SAFETY: `index` is an open relation; pgstat_assoc_relation sets pgstat_info when
+    // statistics are being collected for it.
     unsafe {
-        let key = &*(*scan).orderByData;
-        if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
-            return vec![0.0; meta.dims as usize];
+        if (*index).pgstat_info.is_null() && (*index).pgstat_enabled {
+            pg_sys::pgstat_assoc_relation(index);
         }
-        vector_of(key.sk_argument).to_vec()
+        if let Some(info) = (*index).pgstat_info.as_mut() {
+            info.t_counts.t_numscans += 1;
+        }
     }
 }
 
@@ -81,13 +84,20 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
         let rel = PgRelation::new((*scan).indexRelation);
         let state = &mut *((*scan).opaque as *mut ScanState);
         if state.scan.is_none() {
-            let searcher = state
-                .searcher
-                .get_or_insert_with(|| Arc::new(Searcher::open(&rel).unwrap_or_else(|e| raise_ivf(e))))
-                .clone();
+            let index = (*scan).indexRelation;
+            let searcher = state.searcher.get_or_insert_with(|| searchers::searcher(index, &rel)).clone();
             state.metric = searcher.meta().metric;
-            let query = query_of(scan, searcher.meta());
-            state.scan = Some(Scan::with_searcher(searcher, &query, gucs::scan_options()).unwrap_or_else(|e| raise_ivf(e)));
+            let key = &*(*scan).orderByData;
+            // `<-> NULL` orders every row by NULL: any order will do, so the zero vector.
+            let zeros;
+            let query = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+                zeros = vec![0.0; searcher.meta().dims as usize];
+                &zeros[..]
+            } else {
+                vector_of(key.sk_argument)
+            };
+            state.scan = Some(Scan::with_searcher(searcher, query, gucs::scan_options()).unwrap_or_else(|e| raise_ivf(e)));
+            count_index_scan(index);
         }
         let Some(active) = state.scan.as_mut() else { return false };
         match active.next(&rel).unwrap_or_else(|e| raise_ivf(e)) {

@@ -1,38 +1,71 @@
 //! The ivf crate's page storage on PostgreSQL buffers: the only file that touches them. Every
 //! write set is one generic WAL record, so a crash leaves each change done or not done.
+//!
+//! Reads are the hot path of a scan (a 784-d list page holds two vectors), so a read costs one
+//! buffer-table lookup and no system call: the block count is remembered and asked for again
+//! only for a block past it (an index only grows while it is open), and a block the scan
+//! prefetched is pinned through the buffer the prefetch found (`ReadRecentBuffer`).
 
-use fashrec_ivf::{BlockNumber, Error, Page, Relation, Result, WriteSet, MAX_PAGES_PER_WRITE};
+use fashrec_ivf::{prefetch_into_cache, BlockNumber, Error, Page, Relation, Result, WriteSet, MAX_PAGES_PER_WRITE};
 use pgrx::pg_sys;
-use std::ops::Deref;
+use std::cell::Cell;
+use std::ops::{Deref, Range};
 
 /// An index relation (one fork of it) seen as pages.
 pub struct PgRelation {
     raw: pg_sys::Relation,
     fork: pg_sys::ForkNumber::Type,
+    /// The block count when last asked: blocks below it exist.
+    known_blocks: Cell<BlockNumber>,
+    /// The last prefetched block and the buffer it was found in (the buffer may hold another
+    /// block by the time it is read; `ReadRecentBuffer` checks).
+    recent: Cell<Option<(BlockNumber, pg_sys::Buffer)>>,
 }
 
 impl PgRelation {
     /// The main fork of an open index relation.
     pub fn new(raw: pg_sys::Relation) -> Self {
-        Self { raw, fork: pg_sys::ForkNumber::MAIN_FORKNUM }
+        Self::with_fork(raw, pg_sys::ForkNumber::MAIN_FORKNUM)
     }
 
     /// Another fork (the init fork of an unlogged index).
     pub fn with_fork(raw: pg_sys::Relation, fork: pg_sys::ForkNumber::Type) -> Self {
-        Self { raw, fork }
+        Self { raw, fork, known_blocks: Cell::new(0), recent: Cell::new(None) }
+    }
+
+    /// Checks that `block` exists, asking the storage manager only past the known count.
+    fn check_block(&self, block: BlockNumber) -> Result<()> {
+        if block < self.known_blocks.get() {
+            return Ok(());
+        }
+        let nblocks = self.nblocks();
+        if block < nblocks {
+            Ok(())
+        } else {
+            Err(Error::BlockOutOfRange { block, nblocks })
+        }
     }
 
     fn buffer(&self, block: BlockNumber, mode: i32) -> pg_sys::Buffer {
-        // SAFETY: `raw` is an open relation for the lifetime of self; ReadBufferExtended raises
-        // an ERROR (not UB) for a block past the end.
+        // SAFETY: `raw` is an open relation for the lifetime of self and `block` exists;
+        // ReadRecentBuffer pins the buffer only if it still holds this very block, and
+        // ReadBufferExtended raises an ERROR (not UB) on an I/O failure.
         unsafe {
-            let buffer = pg_sys::ReadBufferExtended(
-                self.raw,
-                self.fork,
-                block,
-                pg_sys::ReadBufferMode::RBM_NORMAL,
-                std::ptr::null_mut(),
-            );
+            let buffer = match self.recent.take() {
+                Some((recent, buffer))
+                    if recent == block
+                        && pg_sys::ReadRecentBuffer((*self.raw).rd_node, self.fork, block, buffer) =>
+                {
+                    buffer
+                }
+                _ => pg_sys::ReadBufferExtended(
+                    self.raw,
+                    self.fork,
+                    block,
+                    pg_sys::ReadBufferMode::RBM_NORMAL,
+                    std::ptr::null_mut(),
+                ),
+            };
             pg_sys::LockBuffer(buffer, mode);
             buffer
         }
@@ -66,10 +99,7 @@ impl Relation for PgRelation {
     type Write<'a> = PgWrite<'a>;
 
     fn read(&self, block: BlockNumber) -> Result<PgReadGuard> {
-        let nblocks = self.nblocks();
-        if block >= nblocks {
-            return Err(Error::BlockOutOfRange { block, nblocks });
-        }
+        self.check_block(block)?;
         let buffer = self.buffer(block, pg_sys::BUFFER_LOCK_SHARE as i32);
         // SAFETY: the buffer is valid and pinned.
         let page = unsafe { pg_sys::BufferGetPage(buffer) } as *const Page;
@@ -82,7 +112,27 @@ impl Relation for PgRelation {
 
     fn nblocks(&self) -> BlockNumber {
         // SAFETY: `raw` is an open relation.
-        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(self.raw, self.fork) }
+        let nblocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(self.raw, self.fork) };
+        self.known_blocks.set(nblocks);
+        nblocks
+    }
+
+    /// Starts reading the block into shared buffers if it is not there (an OS read-ahead
+    /// hint), and if it is, warms the CPU cache with the asked ranges of its page.
+    fn prefetch(&self, block: BlockNumber, ranges: &[Range<usize>]) {
+        if block >= self.known_blocks.get() {
+            return;
+        }
+        // SAFETY: `raw` is open and `block` exists. PrefetchBuffer pins nothing; the buffer it
+        // names is only used as a hint: its address for CPU prefetches (which never fault)
+        // and as ReadRecentBuffer's guess, which verifies it under a pin.
+        unsafe {
+            let found = pg_sys::PrefetchBuffer(self.raw, self.fork, block).recent_buffer;
+            if found != pg_sys::InvalidBuffer as pg_sys::Buffer {
+                self.recent.set(Some((block, found)));
+                prefetch_into_cache(pg_sys::BufferGetPage(found) as *const u8, ranges);
+            }
+        }
     }
 }
 
@@ -126,10 +176,7 @@ impl PgWrite<'_> {
 impl WriteSet for PgWrite<'_> {
     fn lock(&mut self, block: BlockNumber) -> Result<usize> {
         self.room()?;
-        let nblocks = self.rel.nblocks();
-        if block >= nblocks {
-            return Err(Error::BlockOutOfRange { block, nblocks });
-        }
+        self.rel.check_block(block)?;
         let buffer = self.rel.buffer(block, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
         Ok(self.register(block, buffer, 0))
     }
@@ -151,6 +198,7 @@ impl WriteSet for PgWrite<'_> {
             pg_sys::UnlockRelationForExtension(self.rel.raw, pg_sys::ExclusiveLock as i32);
             (buffer, pg_sys::BufferGetBlockNumber(buffer))
         };
+        self.rel.known_blocks.set(self.rel.known_blocks.get().max(block + 1));
         let slot = self.register(block, buffer, pg_sys::GENERIC_XLOG_FULL_IMAGE as i32);
         Ok((slot, block))
     }

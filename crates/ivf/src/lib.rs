@@ -47,7 +47,7 @@ pub use inspect::{check, collect_tids, inspect, CheckReport, IndexInfo};
 pub use memory::MemoryRelation;
 pub use meta::{Meta, MAX_LISTS};
 pub use metric::Metric;
-pub use page::{Page, MAX_DIMS, PAGE_SIZE};
+pub use page::{prefetch_into_cache, Page, MAX_DIMS, PAGE_SIZE};
 pub use parallel::default_threads;
 pub use scan::{Scan, ScanOptions};
 pub use searcher::{search, Neighbor, Searcher};

@@ -141,6 +141,14 @@ impl Searcher {
         &self.meta
     }
 
+    /// About how much memory the searcher holds (for callers that keep searchers around).
+    pub fn memory_bytes(&self) -> usize {
+        size_of::<Searcher>()
+            + self.centroids.len() * size_of::<f32>()
+            + self.firsts.len() * size_of::<BlockNumber>()
+            + self.prefetch.len() * size_of::<Range<usize>>()
+    }
+
     /// The `k` nearest rows in the `probes` nearest lists, nearest first.
     pub fn search<R: Relation>(
         &self,

@@ -1,0 +1,108 @@
+"""fashrec_ivf scans through SQL: the per-backend searcher cache stays right across rebuilds in
+the same connection, and scans are counted in pg_stat_user_indexes."""
+import random
+import time
+
+import psycopg
+import pytest
+
+DIMS = 8
+
+
+def vec(values):
+    return "[" + ",".join(f"{x:.6f}" for x in values) + "]"
+
+
+def fill(conn, table, rows, seed, first_id=1):
+    """Inserts `rows` random vectors with ids from `first_id` on; returns them by id."""
+    rng = random.Random(seed)
+    vectors = {i: [rng.uniform(-1, 1) for _ in range(DIMS)]
+               for i in range(first_id, first_id + rows)}
+    with conn.cursor() as cur:
+        cur.executemany(f"INSERT INTO {table} (id, v) VALUES (%s, %s)",
+                        [(i, vec(v)) for i, v in vectors.items()])
+    return vectors
+
+
+def exact(vectors, query, k):
+    dist = {i: sum((a - b) ** 2 for a, b in zip(v, query)) for i, v in vectors.items()}
+    return sorted(dist, key=lambda i: (dist[i], i))[:k]
+
+
+def nearest(conn, table, query, k):
+    """Ids of the k nearest rows through the index (every list probed: exact)."""
+    conn.execute("SET enable_seqscan = off")
+    conn.execute("SET fashrec_ivf.probes = 32768")
+    plan = "\n".join(r[0] for r in conn.execute(
+        f"EXPLAIN SELECT id FROM {table} ORDER BY v <-> %s LIMIT %s", (vec(query), k)))
+    assert "Index Scan" in plan, plan
+    rows = conn.execute(f"SELECT id FROM {table} ORDER BY v <-> %s LIMIT %s", (vec(query), k))
+    return [r[0] for r in rows]
+
+
+def test_one_backend_sees_every_rebuild(conn):
+    """The backend caches an index's centroids; TRUNCATE, REINDEX, a rolled-back REINDEX and
+    DROP + CREATE each give the index new pages, and the same connection must answer from them
+    (a stale cache would follow old list heads: wrong rows or a corruption ERROR)."""
+    conn.execute(f"CREATE TABLE cached (id int PRIMARY KEY, v vector({DIMS}))")
+    vectors = fill(conn, "cached", 300, seed=1)
+    conn.execute("CREATE INDEX cached_idx ON cached USING fashrec_ivf (v) WITH (lists = 8)")
+    query = [0.1] * DIMS
+    assert nearest(conn, "cached", query, 10) == exact(vectors, query, 10)
+
+    conn.execute("TRUNCATE cached")
+    vectors = fill(conn, "cached", 200, seed=2)
+    assert nearest(conn, "cached", query, 10) == exact(vectors, query, 10)
+
+    conn.execute("REINDEX INDEX cached_idx")
+    assert nearest(conn, "cached", query, 10) == exact(vectors, query, 10)
+
+    with conn.transaction(force_rollback=True):
+        conn.execute("REINDEX INDEX cached_idx")
+        assert nearest(conn, "cached", query, 10) == exact(vectors, query, 10)
+    assert nearest(conn, "cached", query, 10) == exact(vectors, query, 10)
+
+    conn.execute("DROP INDEX cached_idx")
+    conn.execute("CREATE INDEX cached_idx ON cached USING fashrec_ivf (v) WITH (lists = 3)")
+    assert nearest(conn, "cached", query, 10) == exact(vectors, query, 10)
+
+    # Inserts after the build extend the lists' chains; the cached heads still reach them.
+    vectors |= fill(conn, "cached", 500, seed=3, first_id=1000)
+    assert nearest(conn, "cached", query, 10) == exact(vectors, query, 10)
+    conn.execute("DROP TABLE cached")
+
+
+def test_scans_are_counted_for_pg_stat_user_indexes(dburl):
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE counted (id int PRIMARY KEY, v vector({DIMS}))")
+        fill(conn, "counted", 100, seed=4)
+        conn.execute("CREATE INDEX counted_idx ON counted USING fashrec_ivf (v) WITH (lists = 4)")
+    scans = 7
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        for i in range(scans):
+            nearest(conn, "counted", [i / 10] * DIMS, 3)
+    # A backend reports its statistics when it exits; poll until they arrive.
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        deadline = time.monotonic() + 20
+        while True:
+            conn.execute("SELECT pg_stat_clear_snapshot()")
+            count = conn.execute(
+                "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'counted_idx'"
+            ).fetchone()[0]
+            if count >= scans or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert count == scans
+        conn.execute("DROP TABLE counted")
+
+
+@pytest.mark.parametrize("rows", [0, 1])
+def test_a_scan_of_a_tiny_index_in_a_fresh_backend(dburl, rows):
+    """A fresh backend's first scan fills the cache; tiny and empty indexes work as well."""
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE tiny{rows} (id int PRIMARY KEY, v vector({DIMS}))")
+        vectors = fill(conn, f"tiny{rows}", rows, seed=5)
+        conn.execute(f"CREATE INDEX ON tiny{rows} USING fashrec_ivf (v) WITH (lists = 2)")
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        assert nearest(conn, f"tiny{rows}", [0.0] * DIMS, 5) == exact(vectors, [0.0] * DIMS, 5)
+        conn.execute(f"DROP TABLE tiny{rows}")
