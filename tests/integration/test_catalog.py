@@ -1,6 +1,8 @@
 """`fashrec load` and `fashrec export` against a real server: the catalog rules hold on the
-loaded table, not only in the generator, and a rerun changes nothing."""
+loaded table, not only in the generator (colours agree with the pictures too), and a rerun
+changes nothing."""
 import json
+import statistics
 import struct
 import subprocess
 import uuid
@@ -188,6 +190,31 @@ def png_pixels(data):
         out += line
         prev = line
     return width, height, bytes(out)
+
+
+def lightness_in_picture(png):
+    """How light the product looks in its shop picture: the PNG shown the right way round
+    (255 - value, as demo/sheet.py draws it), the mean of the pixels that are not the white page."""
+    shown = [255 - v for v in png_pixels(png)[2] if v > 0]
+    return sum(shown) / len(shown) if shown else 255.0
+
+
+def test_named_colours_agree_with_the_picture(db):
+    dark, light = {}, {}
+    for category, colour, image in db.execute(
+            "SELECT category, colour, image FROM products "
+            "WHERE colour IN ('black', 'navy', 'white', 'cream', 'silver')"):
+        group = dark if colour in ("black", "navy") else light
+        group.setdefault(category, []).append(lightness_in_picture(bytes(image)))
+    # Only these palettes hold white, cream or silver as well as black or navy.
+    compared = sorted(set(dark) & set(light))
+    assert compared == ["Dress", "Pullover", "Sandal", "Shirt", "Sneaker", "T-shirt/top"]
+    lighter = sum(x > statistics.median(light[c]) for c in compared for x in dark[c])
+    darker = sum(x < statistics.median(dark[c]) for c in compared for x in light[c])
+    n_dark, n_light = (sum(len(g[c]) for c in compared) for g in (dark, light))
+    assert n_dark > 200 and n_light > 200
+    assert lighter < 0.02 * n_dark, (lighter, n_dark)
+    assert darker < 0.02 * n_light, (darker, n_light)
 
 
 def test_export_matches_the_table(cli, db, tmp_path):

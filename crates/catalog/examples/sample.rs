@@ -1,24 +1,31 @@
-//! Prints a few generated products: `cargo run -p fashrec-catalog --example sample [N]`.
+//! Prints a few products of the default catalog, the first N of each category:
+//! `cargo run -p fashrec-catalog --example sample [N]` (needs the Debian dataset).
 
-use fashrec_catalog::{generate, Category, DEFAULT_SEED};
+use std::path::Path;
+
+use fashrec_catalog::{Dataset, Selection, DEFAULT_DIR, DEFAULT_SEED};
 
 fn main() {
-    let n: u32 = std::env::args()
+    let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(2);
-    for category in Category::ALL {
-        for id in 0..n {
-            let p = generate(DEFAULT_SEED, id, category);
-            println!(
-                "{:<12} {} | {} | {} | {}",
-                category.name(),
-                p.name,
-                p.short_description,
-                p.keywords,
-                p.price_text()
-            );
-            println!("             {}", p.description);
-        }
+    let data = Dataset::load(Path::new(DEFAULT_DIR)).unwrap_or_else(|e| panic!("{e}"));
+    let ids = data
+        .select(Selection::Balanced(n))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for id in ids {
+        let Some(p) = data.product(DEFAULT_SEED, id) else {
+            continue;
+        };
+        println!(
+            "{:<12} {} | {} | {} | {}",
+            p.category.name(),
+            p.name,
+            p.short_description,
+            p.keywords,
+            p.price_text()
+        );
+        println!("             {}", p.description);
     }
 }

@@ -6,6 +6,7 @@
 //! winter, sneakers never formal. Styles only women wear (heels, crop tops, clutches) are marked.
 
 use crate::product::{Category, Gender};
+use crate::tone::Tone;
 
 /// A style of a category with the occasions and materials that go with it.
 #[derive(Debug)]
@@ -313,6 +314,19 @@ pub static RULES: [CategoryRules; 10] = [
     },
 ];
 
+/// How dark a palette colour looks in a grayscale picture, for matching it to the picture's tone;
+/// None for a word that is no palette colour.
+pub fn colour_tone(colour: &str) -> Option<Tone> {
+    match colour {
+        "black" | "navy" | "brown" | "burgundy" | "olive" => Some(Tone::Dark),
+        "grey" | "red" | "blue" | "green" | "khaki" | "camel" | "tan" | "taupe" => Some(Tone::Mid),
+        "white" | "cream" | "silver" | "beige" | "light blue" | "yellow" | "gold" | "pink" => {
+            Some(Tone::Light)
+        }
+        _ => None,
+    }
+}
+
 /// How an occasion reads inside a sentence ("perfect for {phrase}").
 pub fn occasion_phrase(occasion: &str) -> &'static str {
     match occasion {
@@ -335,5 +349,20 @@ pub fn occasion_phrase(occasion: &str) -> &'static str {
         "outdoor" => "the outdoors",
         "travel" => "travel",
         _ => "any occasion",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_palette_colour_has_a_tone() {
+        for rules in RULES.iter() {
+            for colour in rules.colours {
+                assert!(colour_tone(colour).is_some(), "{colour}");
+            }
+        }
+        assert_eq!(colour_tone("plaid"), None);
     }
 }

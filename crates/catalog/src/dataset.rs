@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::CatalogError;
+use crate::generator::generate;
 use crate::idx::{read_images, read_labels, Images};
-use crate::product::{Category, Split};
+use crate::product::{Category, Product, Split};
+use crate::tone::darkness_quantiles;
 
 /// Where the Debian package installs the files.
 pub const DEFAULT_DIR: &str = "/usr/share/datasets/fashion-mnist";
@@ -49,6 +51,9 @@ struct SplitData {
 pub struct Dataset {
     train: SplitData,
     test: SplitData,
+    /// Each image's darkness quantile within its category over the whole dataset, train then
+    /// test, so a product's colour does not depend on which products are selected.
+    darkness_quantiles: Vec<f64>,
 }
 
 impl Dataset {
@@ -70,7 +75,20 @@ impl Dataset {
             &file("t10k-labels-idx1-ubyte.gz"),
             TEST_COUNT,
         )?;
-        Ok(Dataset { train, test })
+        Ok(Dataset::new(train, test))
+    }
+
+    fn new(train: SplitData, test: SplitData) -> Dataset {
+        let images: Vec<(u8, &[u8])> = [&train, &test]
+            .into_iter()
+            .flat_map(|s| s.labels.iter().copied().zip(s.pixels.chunks_exact(PIXELS)))
+            .collect();
+        let darkness_quantiles = darkness_quantiles(&images);
+        Dataset {
+            train,
+            test,
+            darkness_quantiles,
+        }
     }
 
     /// Number of products (70,000 for the real dataset).
@@ -105,6 +123,27 @@ impl Dataset {
     pub fn image(&self, id: u32) -> Option<&[u8]> {
         self.locate(id)
             .map(|(s, i)| &s.pixels[i * PIXELS..(i + 1) * PIXELS])
+    }
+
+    /// How dark a product's picture is among its category's (0 lightest, 1 darkest), None if the
+    /// id is out of range.
+    pub fn darkness_quantile(&self, id: u32) -> Option<f64> {
+        let (_, i) = self.locate(id)?;
+        let offset = match split_of(id) {
+            Split::Train => 0,
+            Split::Test => self.train.labels.len(),
+        };
+        self.darkness_quantiles.get(offset + i).copied()
+    }
+
+    /// The product of id `id` in the catalog of `seed`, None if the id is out of range.
+    pub fn product(&self, seed: u64, id: u32) -> Option<Product> {
+        Some(generate(
+            seed,
+            id,
+            self.category(id)?,
+            self.darkness_quantile(id)?,
+        ))
     }
 
     /// The product ids of a selection, ascending.
@@ -278,10 +317,7 @@ mod tests {
             pixels: (0..n * PIXELS).map(|i| (i / PIXELS) as u8).collect(),
             labels: (0..n).map(label).collect(),
         };
-        Dataset {
-            train: split(train, |i| (i % 10) as u8),
-            test: split(test, |_| 3),
-        }
+        Dataset::new(split(train, |i| (i % 10) as u8), split(test, |_| 3))
     }
 
     #[test]
@@ -296,6 +332,20 @@ mod tests {
         assert_eq!(d.image(60_001).map(|p| p.len()), Some(PIXELS));
         assert_eq!(split_of(59_999), Split::Train);
         assert_eq!(split_of(60_000), Split::Test);
+    }
+
+    #[test]
+    fn darkness_quantiles_rank_each_category_over_both_splits() {
+        // Label 3 holds train images 3 and 13 and all four test images; image k's pixels are k.
+        let d = tiny(20, 4);
+        let q = |id| d.darkness_quantile(id);
+        assert_eq!(q(60_000), Some(0.5 / 6.0));
+        assert_eq!(q(3), Some(3.5 / 6.0));
+        assert_eq!(q(60_003), Some(4.5 / 6.0));
+        assert_eq!(q(13), Some(5.5 / 6.0));
+        assert_eq!(q(60_004), None);
+        // Label 0 holds train images 0 (all background) and 10.
+        assert_eq!((q(0), q(10)), (Some(0.25), Some(0.75)));
     }
 
     #[test]

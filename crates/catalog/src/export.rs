@@ -192,8 +192,8 @@ mod tests {
         let out = dir.path().join("export");
         let mut w = ExportWriter::create(&out).unwrap();
         let products = [
-            generate(1, 5, Category::Bag),
-            generate(1, 60_001, Category::Dress),
+            generate(1, 5, Category::Bag, 0.2),
+            generate(1, 60_001, Category::Dress, 0.9),
         ];
         for (k, p) in products.iter().enumerate() {
             w.write(p, &[k as u8; PIXELS]).unwrap();

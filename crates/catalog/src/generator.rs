@@ -1,10 +1,11 @@
 //! Deterministic shop metadata for a Fashion-MNIST image: the same (seed, id) always gives the
 //! same product, whatever else is generated and in whatever order.
 
-use crate::attributes::{occasion_phrase, CategoryRules, Sizing, Style};
+use crate::attributes::{colour_tone, occasion_phrase, CategoryRules, Sizing, Style};
 use crate::dataset::split_of;
 use crate::product::{Category, Gender, Product};
 use crate::rng::ProductRng;
+use crate::tone::Tone;
 
 /// The catalog seed used unless one is given (`--seed`).
 pub const DEFAULT_SEED: u64 = 20_250_501;
@@ -16,7 +17,9 @@ const DESCRIPTION_FORMATS: usize = 6;
 const CENT_ENDINGS: [u32; 4] = [99, 95, 49, 0];
 
 /// The product with id `id`, whose image is of class `category`, in the catalog of `seed`.
-pub fn generate(seed: u64, id: u32, category: Category) -> Product {
+/// `darkness_quantile` says how dark the image is among its category's (0 lightest, 1 darkest;
+/// [`crate::Dataset::darkness_quantile`]): the colour is drawn among those of that tone.
+pub fn generate(seed: u64, id: u32, category: Category, darkness_quantile: f64) -> Product {
     let rules = CategoryRules::of(category);
     let mut rng = ProductRng::new(seed, id);
 
@@ -26,7 +29,7 @@ pub fn generate(seed: u64, id: u32, category: Category) -> Product {
     let style = *rng.pick(&styles);
     let occasion = *rng.pick(style.occasions);
     let material = *rng.pick(style.materials);
-    let colour = *rng.pick(rules.colours);
+    let colour = *rng.pick(&colours_of_darkness(rules.colours, darkness_quantile));
     let brand = *rng.pick(rules.brands);
     let size = *rng.pick(rules.sizing.sizes(gender));
     let (min, max) = rules.price_range;
@@ -68,6 +71,24 @@ pub fn generate(seed: u64, id: u32, category: Category) -> Product {
         )
         .to_lowercase(),
     }
+}
+
+/// The colours of `palette` that fit a picture at `darkness_quantile`: palette slot
+/// `quantile * len` of the palette ordered light to dark gives the tone, and every colour of that
+/// tone fits. So each tone takes the share of pictures it has of the palette, and every colour
+/// stays about equally common.
+fn colours_of_darkness(palette: &[&'static str], darkness_quantile: f64) -> Vec<&'static str> {
+    let tone = |colour: &str| colour_tone(colour).unwrap_or(Tone::Mid);
+    let mut ordered = palette.to_vec();
+    ordered.sort_by_key(|c| tone(c));
+    // `as usize` saturates, so a quantile outside 0..1 (or NaN) still picks a slot.
+    let slot = ((darkness_quantile * palette.len() as f64) as usize).min(palette.len() - 1);
+    let fitting = tone(ordered[slot]);
+    palette
+        .iter()
+        .copied()
+        .filter(|c| tone(c) == fitting)
+        .collect()
 }
 
 /// The chosen attributes, for composing texts.
@@ -259,8 +280,24 @@ mod tests {
     }
 
     #[test]
+    fn colours_follow_the_darkness() {
+        let palette = [
+            "white", "black", "grey", "navy", "red", "blue", "beige", "green",
+        ];
+        assert_eq!(colours_of_darkness(&palette, 0.1), ["white", "beige"]);
+        assert_eq!(
+            colours_of_darkness(&palette, 0.3),
+            ["grey", "red", "blue", "green"]
+        );
+        assert_eq!(colours_of_darkness(&palette, 0.8), ["black", "navy"]);
+        assert_eq!(colours_of_darkness(&palette, 1.0), ["black", "navy"]);
+        assert_eq!(colours_of_darkness(&palette, f64::NAN), ["white", "beige"]);
+        assert_eq!(colours_of_darkness(&["red", "tan"], 0.9), ["red", "tan"]);
+    }
+
+    #[test]
     fn example_product_reads_well() {
-        let p = generate(DEFAULT_SEED, 0, Category::Sneaker);
+        let p = generate(DEFAULT_SEED, 0, Category::Sneaker, 0.5);
         assert!(p.keywords.starts_with("sneaker "), "{}", p.keywords);
         assert!(p.name.starts_with(p.brand), "{}", p.name);
         assert!(!p.description.is_empty() && !p.short_description.is_empty());

@@ -2,15 +2,21 @@
 
 use std::collections::{HashMap, HashSet};
 
-use fashrec_catalog::attributes::{CategoryRules, Sizing, RULES};
-use fashrec_catalog::{generate, Category, Gender, Product, Split, DEFAULT_SEED};
+use fashrec_catalog::attributes::{colour_tone, CategoryRules, Sizing, RULES};
+use fashrec_catalog::{generate, Category, Gender, Product, Split, Tone, DEFAULT_SEED};
 use proptest::prelude::*;
 
-/// Every product of the first `n` ids of each category, as if those were its images.
+/// Every product of the first `n` ids of each category, as if those were its images, their
+/// darkness spread evenly from lightest to darkest.
 fn sample(seed: u64, n: u32) -> Vec<Product> {
     Category::ALL
         .iter()
-        .flat_map(|&c| (0..n).map(move |id| generate(seed, id * 10 + c.label() as u32, c)))
+        .flat_map(|&c| {
+            (0..n).map(move |id| {
+                let darkness = (f64::from(id) + 0.5) / f64::from(n);
+                generate(seed, id * 10 + c.label() as u32, c, darkness)
+            })
+        })
         .collect()
 }
 
@@ -103,27 +109,38 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn every_product_follows_the_rules(seed in any::<u64>(), id in 0u32..70_000, label in 0u8..10) {
+    fn every_product_follows_the_rules(seed in any::<u64>(), id in 0u32..70_000, label in 0u8..10,
+                                       darkness in 0.0f64..1.0) {
         let Some(category) = Category::from_label(label) else { unreachable!() };
-        let p = generate(seed, id, category);
+        let p = generate(seed, id, category, darkness);
         prop_assert_eq!(check(&p), Ok(()), "{:?}", p);
     }
 
     #[test]
-    fn same_seed_and_id_same_product(seed in any::<u64>(), id in 0u32..70_000, label in 0u8..10) {
+    fn same_seed_and_id_same_product(seed in any::<u64>(), id in 0u32..70_000, label in 0u8..10,
+                                     darkness in 0.0f64..1.0) {
         let Some(category) = Category::from_label(label) else { unreachable!() };
-        prop_assert_eq!(generate(seed, id, category), generate(seed, id, category));
+        prop_assert_eq!(generate(seed, id, category, darkness), generate(seed, id, category, darkness));
+    }
+
+    #[test]
+    fn the_darkness_changes_only_the_colour(seed in any::<u64>(), id in 0u32..70_000, label in 0u8..10,
+                                            a in 0.0f64..1.0, b in 0.0f64..1.0) {
+        let Some(category) = Category::from_label(label) else { unreachable!() };
+        let (x, y) = (generate(seed, id, category, a), generate(seed, id, category, b));
+        prop_assert_eq!((x.gender, x.style, x.material, x.occasion), (y.gender, y.style, y.material, y.occasion));
+        prop_assert_eq!((x.brand, x.size, x.price_cents), (y.brand, y.size, y.price_cents));
     }
 }
 
 #[test]
 fn generation_does_not_depend_on_order() {
     let forward: Vec<Product> = (0..500)
-        .map(|id| generate(DEFAULT_SEED, id, Category::Coat))
+        .map(|id| generate(DEFAULT_SEED, id, Category::Coat, 0.5))
         .collect();
     let mut backward: Vec<Product> = (0..500)
         .rev()
-        .map(|id| generate(DEFAULT_SEED, id, Category::Coat))
+        .map(|id| generate(DEFAULT_SEED, id, Category::Coat, 0.5))
         .collect();
     backward.reverse();
     assert_eq!(forward, backward);
@@ -197,7 +214,7 @@ fn gender_mix_follows_the_weights() {
         let mut counts: HashMap<Gender, u32> = HashMap::new();
         for id in 0..n {
             *counts
-                .entry(generate(DEFAULT_SEED, id, rules.category).gender)
+                .entry(generate(DEFAULT_SEED, id, rules.category, 0.5).gender)
                 .or_default() += 1;
         }
         for (k, g) in Gender::ALL.iter().enumerate() {
@@ -246,6 +263,23 @@ fn every_attribute_value_is_used() {
             .collect();
         let used_sizes = seen(|p| p.size);
         assert!(used_sizes.is_subset(&all_sizes));
+    }
+}
+
+#[test]
+fn the_lightest_pictures_get_light_colours_and_the_darkest_dark_ones() {
+    // Every palette here holds a light and a dark colour; the bar's colours are among them.
+    for rules in RULES.iter() {
+        for id in 0..200 {
+            let lightest = generate(DEFAULT_SEED, id, rules.category, 0.001);
+            let darkest = generate(DEFAULT_SEED, id, rules.category, 0.999);
+            assert_eq!(
+                colour_tone(lightest.colour),
+                Some(Tone::Light),
+                "{lightest:?}"
+            );
+            assert_eq!(colour_tone(darkest.colour), Some(Tone::Dark), "{darkest:?}");
+        }
     }
 }
 

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use fashrec_catalog::export::{ExportWriter, CATALOG_FILE, IMAGES_FILE, META_FILE};
-use fashrec_catalog::generate;
 
 use crate::progress::{bar, done};
 use crate::{read_dataset, CatalogArgs};
@@ -19,10 +18,10 @@ pub fn run(catalog: &CatalogArgs, out: &Path) -> Result<()> {
     let progress = bar(ids.len(), "exporting products");
     let mut writer = ExportWriter::create(out)?;
     for &id in &ids {
-        let (Some(category), Some(pixels)) = (data.category(id), data.image(id)) else {
+        let (Some(product), Some(pixels)) = (data.product(catalog.seed, id), data.image(id)) else {
             anyhow::bail!("product id {id} is not in the dataset");
         };
-        writer.write(&generate(catalog.seed, id, category), pixels)?;
+        writer.write(&product, pixels)?;
         progress.inc(1);
     }
     let meta = writer

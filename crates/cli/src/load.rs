@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use bytes::{BufMut, BytesMut};
 use fashrec_catalog::png::encode_png;
-use fashrec_catalog::{generate, Dataset, Product};
+use fashrec_catalog::{Dataset, Product};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use rayon::prelude::*;
@@ -161,11 +161,11 @@ fn copy_products(
 
 /// The product and PNG image of one id.
 fn build_row(data: &Dataset, id: u32, seed: u64) -> Result<Row> {
-    let (Some(category), Some(pixels)) = (data.category(id), data.image(id)) else {
+    let (Some(product), Some(pixels)) = (data.product(seed, id), data.image(id)) else {
         anyhow::bail!("product id {id} is not in the dataset");
     };
     Ok(Row {
-        product: generate(seed, id, category),
+        product,
         png: encode_png(id, pixels)?,
     })
 }

@@ -25,7 +25,8 @@ use fashrec_catalog::{Dataset, Selection, DEFAULT_DIR, DEFAULT_SEED};
         Every Fashion-MNIST image becomes a product: train image i is product id i (0..59999), \
         test image i is product id 60000 + i. Each product gets shop metadata (gender, size, price, \
         colour, material, style, occasion, brand, descriptions, keywords) chosen by per-category \
-        rules from a seed, so the same seed and id always give the same product.\n\n\
+        rules from a seed, the colour among those as dark as the product in its picture, so the \
+        same seed and id always give the same product.\n\n\
         The images come from the Debian package dataset-fashion-mnist."
 )]
 struct Cli {
