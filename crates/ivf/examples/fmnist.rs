@@ -4,6 +4,7 @@
 //!     cargo run --release -p fashrec-ivf --example fmnist -- \
 //!         [--lists 245] [--probes 1,2,4,8,16,32] [--build-threads N] [--gt FILE]
 //!         [--queries 10000] [--exact-queries 300] [--stream 1] [--iterations 25]
+//!         [--samples-per-list 256]
 
 mod common;
 
@@ -62,6 +63,7 @@ fn main() {
         metric: Metric::L2,
         threads: build_threads,
         max_iterations: args.get("iterations", defaults.max_iterations),
+        samples_per_list: args.get("samples-per-list", defaults.samples_per_list),
         ..defaults
     };
     let start = Instant::now();
