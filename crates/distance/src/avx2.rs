@@ -6,7 +6,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::Kernels;
+use crate::{CodeKernels, Kernels};
 
 const LANES: usize = 8;
 const BLOCK: usize = 4 * LANES;
@@ -20,6 +20,19 @@ pub(crate) fn kernels() -> Option<Kernels> {
             dot,
             norm_squared,
             dot_and_norms,
+        })
+    } else {
+        None
+    }
+}
+
+/// The AVX2 code kernel set, if this CPU has AVX2 and FMA.
+pub(crate) fn code_kernels() -> Option<CodeKernels> {
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        Some(CodeKernels {
+            name: "avx2+fma",
+            l2_squared: code_l2_squared,
+            dot: code_dot,
         })
     } else {
         None
@@ -50,6 +63,18 @@ fn dot_and_norms(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
     debug_assert_eq!(a.len(), b.len());
     // SAFETY: only reachable through `kernels()`, which verified avx2 and fma.
     unsafe { dot_and_norms_avx2(a, b) }
+}
+
+fn code_l2_squared(code: &[u8], scale: &[f32], shift: &[f32]) -> f32 {
+    debug_assert!(code.len() == scale.len() && code.len() == shift.len());
+    // SAFETY: only reachable through `code_kernels()`, which verified avx2 and fma.
+    unsafe { code_l2_squared_avx2(code, scale, shift) }
+}
+
+fn code_dot(code: &[u8], weights: &[f32]) -> f32 {
+    debug_assert_eq!(code.len(), weights.len());
+    // SAFETY: only reachable through `code_kernels()`, which verified avx2 and fma.
+    unsafe { code_dot_avx2(code, weights) }
 }
 
 /// Mask selecting the first `min(remaining, 8)` lanes, for `_mm256_maskload_ps`.
@@ -177,4 +202,92 @@ fn dot_and_norms_avx2(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
         i += LANES;
     }
     (reduce(dot), reduce(norm_a), reduce(norm_b))
+}
+
+/// `sum + (code * scale + shift)^2` for the 8 dimensions from `at`.
+///
+/// # Safety
+/// `at + 8` elements must be readable in all three arrays.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn code_l2_step(pc: *const u8, ps: *const f32, pt: *const f32, at: usize, sum: __m256) -> __m256 {
+    // SAFETY: the caller guarantees the reads; the loads have no alignment requirement.
+    let (bytes, scale, shift) = unsafe {
+        (
+            _mm_loadl_epi64(pc.add(at) as *const __m128i),
+            _mm256_loadu_ps(ps.add(at)),
+            _mm256_loadu_ps(pt.add(at)),
+        )
+    };
+    let d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)), scale, shift);
+    _mm256_fmadd_ps(d, d, sum)
+}
+
+/// `sum + code * weight` for the 8 dimensions from `at`.
+///
+/// # Safety
+/// `at + 8` elements must be readable in both arrays.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn code_dot_step(pc: *const u8, pw: *const f32, at: usize, sum: __m256) -> __m256 {
+    // SAFETY: the caller guarantees the reads; the loads have no alignment requirement.
+    let (bytes, weight) = unsafe {
+        (
+            _mm_loadl_epi64(pc.add(at) as *const __m128i),
+            _mm256_loadu_ps(pw.add(at)),
+        )
+    };
+    _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)), weight, sum)
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn code_l2_squared_avx2(code: &[u8], scale: &[f32], shift: &[f32]) -> f32 {
+    let n = code.len().min(scale.len()).min(shift.len());
+    let (pc, ps, pt) = (code.as_ptr(), scale.as_ptr(), shift.as_ptr());
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut i = 0;
+    while i + BLOCK <= n {
+        for (k, sum) in acc.iter_mut().enumerate() {
+            // SAFETY: i + k * 8 + 8 <= i + BLOCK <= n, within all three slices.
+            *sum = unsafe { code_l2_step(pc, ps, pt, i + k * LANES, *sum) };
+        }
+        i += BLOCK;
+    }
+    while i + LANES <= n {
+        // SAFETY: i + 8 <= n.
+        acc[0] = unsafe { code_l2_step(pc, ps, pt, i, acc[0]) };
+        i += LANES;
+    }
+    // Fewer than 8 left: an 8-byte load could reach past the code, so single fused steps.
+    let mut tail = 0.0f32;
+    for j in i..n {
+        let d = f32::from(code[j]).mul_add(scale[j], shift[j]);
+        tail = d.mul_add(d, tail);
+    }
+    reduce(acc) + tail
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn code_dot_avx2(code: &[u8], weights: &[f32]) -> f32 {
+    let n = code.len().min(weights.len());
+    let (pc, pw) = (code.as_ptr(), weights.as_ptr());
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut i = 0;
+    while i + BLOCK <= n {
+        for (k, sum) in acc.iter_mut().enumerate() {
+            // SAFETY: i + k * 8 + 8 <= i + BLOCK <= n, within both slices.
+            *sum = unsafe { code_dot_step(pc, pw, i + k * LANES, *sum) };
+        }
+        i += BLOCK;
+    }
+    while i + LANES <= n {
+        // SAFETY: i + 8 <= n.
+        acc[0] = unsafe { code_dot_step(pc, pw, i, acc[0]) };
+        i += LANES;
+    }
+    let mut tail = 0.0f32;
+    for j in i..n {
+        tail = f32::from(code[j]).mul_add(weights[j], tail);
+    }
+    reduce(acc) + tail
 }
