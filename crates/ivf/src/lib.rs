@@ -32,6 +32,7 @@ pub mod meta;
 pub mod metric;
 pub mod page;
 mod parallel;
+mod quantizer;
 mod rng;
 pub mod scan;
 pub mod searcher;
@@ -39,7 +40,7 @@ pub mod storage;
 pub mod vacuum;
 
 pub use block::{BlockNumber, INVALID_BLOCK};
-pub use build::{build, BuildOptions, BuildProgress, BuildReport, Builder, Loader};
+pub use build::{build, BuildOptions, BuildProgress, BuildReport, Builder, Codes, Loader, CODES_MIN_DIMS};
 pub use error::{Error, Result};
 pub use insert::insert;
 pub use item::Tid;

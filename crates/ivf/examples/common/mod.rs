@@ -27,6 +27,28 @@ impl Vectors {
     }
 }
 
+/// SplitMix64 and Box-Muller: reproducible gaussians without a dependency.
+pub struct Gauss(pub u64);
+
+impl Gauss {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.unit();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
+    }
+}
+
 /// Fashion-MNIST images of one idx file (`train` or `t10k`) as f32 pixel values 0..=255,
 /// unscaled: the same numbers FAISS gets.
 pub fn fmnist_images(split: &str) -> Vectors {
