@@ -6,8 +6,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use fashrec_distance::{
-    active_kernel, code_dot, code_l2_squared, cosine_distance, cosine_from_sums, dot, l2_squared,
-    scalar,
+    active_kernel, code_dot, cosine_distance, cosine_from_sums, dot, l2_squared, scalar,
 };
 
 const DIMS: [usize; 3] = [64, 384, 784];
@@ -46,29 +45,15 @@ fn compare<R>(
     group.finish();
 }
 
-/// The code kernels, dispatched and scalar side by side, at every size: a code of `dim` bytes
-/// against per-dimension scales and shifts (what a scan of one-byte codes calls per row).
+/// The code kernel, dispatched and scalar side by side, at every size: a code of `dim` bytes
+/// against 16-bit weights (what a scan of one-byte codes calls per row).
 fn compare_codes(c: &mut Criterion) {
-    let mut group = c.benchmark_group("code_l2_squared");
-    for dim in DIMS {
-        let code: Vec<u8> = (0..dim).map(|i| (i * 37 % 256) as u8).collect();
-        let (scale, shift) = vectors(dim);
-        for (label, kernel) in [
-            ("dispatched", code_l2_squared as fn(&[u8], &[f32], &[f32]) -> f32),
-            ("scalar", scalar::code_l2_squared),
-        ] {
-            group.bench_with_input(BenchmarkId::new(label, dim), &dim, |bench, _| {
-                bench.iter(|| kernel(black_box(&code), black_box(&scale), black_box(&shift)))
-            });
-        }
-    }
-    group.finish();
     let mut group = c.benchmark_group("code_dot");
     for dim in DIMS {
         let code: Vec<u8> = (0..dim).map(|i| (i * 37 % 256) as u8).collect();
-        let (weights, _) = vectors(dim);
+        let weights: Vec<i16> = (0..dim).map(|i| (i * 7919 % 65536) as i16).collect();
         for (label, kernel) in [
-            ("dispatched", code_dot as fn(&[u8], &[f32]) -> f32),
+            ("dispatched", code_dot as fn(&[u8], &[i16]) -> i64),
             ("scalar", scalar::code_dot),
         ] {
             group.bench_with_input(BenchmarkId::new(label, dim), &dim, |bench, _| {

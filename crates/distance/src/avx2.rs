@@ -6,7 +6,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::{CodeKernels, Kernels};
+use crate::{CodeKernel, Kernels};
 
 const LANES: usize = 8;
 const BLOCK: usize = 4 * LANES;
@@ -26,12 +26,11 @@ pub(crate) fn kernels() -> Option<Kernels> {
     }
 }
 
-/// The AVX2 code kernel set, if this CPU has AVX2 and FMA.
-pub(crate) fn code_kernels() -> Option<CodeKernels> {
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        Some(CodeKernels {
-            name: "avx2+fma",
-            l2_squared: code_l2_squared,
+/// The AVX2 code kernel, if this CPU has AVX2.
+pub(crate) fn code_kernel() -> Option<CodeKernel> {
+    if is_x86_feature_detected!("avx2") {
+        Some(CodeKernel {
+            name: "avx2",
             dot: code_dot,
         })
     } else {
@@ -65,15 +64,9 @@ fn dot_and_norms(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
     unsafe { dot_and_norms_avx2(a, b) }
 }
 
-fn code_l2_squared(code: &[u8], scale: &[f32], shift: &[f32]) -> f32 {
-    debug_assert!(code.len() == scale.len() && code.len() == shift.len());
-    // SAFETY: only reachable through `code_kernels()`, which verified avx2 and fma.
-    unsafe { code_l2_squared_avx2(code, scale, shift) }
-}
-
-fn code_dot(code: &[u8], weights: &[f32]) -> f32 {
+fn code_dot(code: &[u8], weights: &[i16]) -> i64 {
     debug_assert_eq!(code.len(), weights.len());
-    // SAFETY: only reachable through `code_kernels()`, which verified avx2 and fma.
+    // SAFETY: only reachable through `code_kernel()`, which verified avx2.
     unsafe { code_dot_avx2(code, weights) }
 }
 
@@ -204,90 +197,63 @@ fn dot_and_norms_avx2(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
     (reduce(dot), reduce(norm_a), reduce(norm_b))
 }
 
-/// `sum + (code * scale + shift)^2` for the 8 dimensions from `at`.
-///
-/// # Safety
-/// `at + 8` elements must be readable in all three arrays.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn code_l2_step(pc: *const u8, ps: *const f32, pt: *const f32, at: usize, sum: __m256) -> __m256 {
-    // SAFETY: the caller guarantees the reads; the loads have no alignment requirement.
-    let (bytes, scale, shift) = unsafe {
-        (
-            _mm_loadl_epi64(pc.add(at) as *const __m128i),
-            _mm256_loadu_ps(ps.add(at)),
-            _mm256_loadu_ps(pt.add(at)),
-        )
-    };
-    let d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)), scale, shift);
-    _mm256_fmadd_ps(d, d, sum)
+/// Codes per 16-bit lane group: one register of weights.
+const CODE_LANES: usize = 16;
+
+/// Dimensions summed in 32-bit lanes before they are added up in 64 bits. A lane gains at
+/// most 2 * 255 * 32768 per step and takes one step in four (four accumulators) and at most
+/// three more in the tail loop, so 4096 dimensions stay far below 2^31.
+const CODE_SPAN: usize = 4096;
+
+#[target_feature(enable = "avx2")]
+fn code_dot_avx2(code: &[u8], weights: &[i16]) -> i64 {
+    let n = code.len().min(weights.len());
+    let mut total = 0i64;
+    let mut start = 0;
+    while start + CODE_LANES <= n {
+        let end = (start + CODE_SPAN).min(n);
+        let mut acc = [_mm256_setzero_si256(); 4];
+        let mut i = start;
+        while i + 4 * CODE_LANES <= end {
+            for (k, sum) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 16k + 16 <= end <= n, within both slices.
+                *sum = unsafe { code_dot_step(code, weights, i + k * CODE_LANES, *sum) };
+            }
+            i += 4 * CODE_LANES;
+        }
+        while i + CODE_LANES <= end {
+            // SAFETY: i + 16 <= end <= n.
+            acc[0] = unsafe { code_dot_step(code, weights, i, acc[0]) };
+            i += CODE_LANES;
+        }
+        let mut lanes = [0i32; 32];
+        for (k, sum) in acc.iter().enumerate() {
+            // SAFETY: each write covers 8 of the 32 lanes, in bounds.
+            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().add(8 * k) as *mut __m256i, *sum) };
+        }
+        total += lanes.iter().map(|&x| i64::from(x)).sum::<i64>();
+        start = i;
+    }
+    for j in start..n {
+        total += i64::from(code[j]) * i64::from(weights[j]);
+    }
+    total
 }
 
-/// `sum + code * weight` for the 8 dimensions from `at`.
+/// `sum + code * weight` for the 16 dimensions from `at`, in eight 32-bit lanes (each the sum
+/// of two products, exact).
 ///
 /// # Safety
-/// `at + 8` elements must be readable in both arrays.
+/// `at + 16` elements must be readable in both slices.
 #[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn code_dot_step(pc: *const u8, pw: *const f32, at: usize, sum: __m256) -> __m256 {
+#[target_feature(enable = "avx2")]
+unsafe fn code_dot_step(code: &[u8], weights: &[i16], at: usize, sum: __m256i) -> __m256i {
     // SAFETY: the caller guarantees the reads; the loads have no alignment requirement.
     let (bytes, weight) = unsafe {
         (
-            _mm_loadl_epi64(pc.add(at) as *const __m128i),
-            _mm256_loadu_ps(pw.add(at)),
+            _mm_loadu_si128(code.as_ptr().add(at) as *const __m128i),
+            _mm256_loadu_si256(weights.as_ptr().add(at) as *const __m256i),
         )
     };
-    _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)), weight, sum)
-}
-
-#[target_feature(enable = "avx2,fma")]
-fn code_l2_squared_avx2(code: &[u8], scale: &[f32], shift: &[f32]) -> f32 {
-    let n = code.len().min(scale.len()).min(shift.len());
-    let (pc, ps, pt) = (code.as_ptr(), scale.as_ptr(), shift.as_ptr());
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let mut i = 0;
-    while i + BLOCK <= n {
-        for (k, sum) in acc.iter_mut().enumerate() {
-            // SAFETY: i + k * 8 + 8 <= i + BLOCK <= n, within all three slices.
-            *sum = unsafe { code_l2_step(pc, ps, pt, i + k * LANES, *sum) };
-        }
-        i += BLOCK;
-    }
-    while i + LANES <= n {
-        // SAFETY: i + 8 <= n.
-        acc[0] = unsafe { code_l2_step(pc, ps, pt, i, acc[0]) };
-        i += LANES;
-    }
-    // Fewer than 8 left: an 8-byte load could reach past the code, so single fused steps.
-    let mut tail = 0.0f32;
-    for j in i..n {
-        let d = f32::from(code[j]).mul_add(scale[j], shift[j]);
-        tail = d.mul_add(d, tail);
-    }
-    reduce(acc) + tail
-}
-
-#[target_feature(enable = "avx2,fma")]
-fn code_dot_avx2(code: &[u8], weights: &[f32]) -> f32 {
-    let n = code.len().min(weights.len());
-    let (pc, pw) = (code.as_ptr(), weights.as_ptr());
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let mut i = 0;
-    while i + BLOCK <= n {
-        for (k, sum) in acc.iter_mut().enumerate() {
-            // SAFETY: i + k * 8 + 8 <= i + BLOCK <= n, within both slices.
-            *sum = unsafe { code_dot_step(pc, pw, i + k * LANES, *sum) };
-        }
-        i += BLOCK;
-    }
-    while i + LANES <= n {
-        // SAFETY: i + 8 <= n.
-        acc[0] = unsafe { code_dot_step(pc, pw, i, acc[0]) };
-        i += LANES;
-    }
-    let mut tail = 0.0f32;
-    for j in i..n {
-        tail = f32::from(code[j]).mul_add(weights[j], tail);
-    }
-    reduce(acc) + tail
+    _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_cvtepu8_epi16(bytes), weight))
 }

@@ -7,9 +7,9 @@
 //! build, slices of different lengths never panic or read out of bounds, they are compared over
 //! the shorter length.
 //!
-//! The [`CodeKernels`] score one-byte codes (a scalar-quantised vector, one `u8` per dimension)
-//! against a query prepared as per-dimension floats; they are dispatched the same way (AVX2+FMA
-//! or scalar).
+//! The [`CodeKernel`] scores one-byte codes (a scalar-quantised vector, one `u8` per dimension)
+//! against a query prepared as 16-bit weights, exactly; it is dispatched the same way (AVX2 or
+//! scalar).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -58,51 +58,44 @@ fn active() -> &'static Kernels {
     })
 }
 
-/// Kernels over one-byte codes, as plain function pointers.
+/// The kernel over one-byte codes: the exact integer dot product of a code (one `u8` per
+/// dimension) with 16-bit weights, as a plain function pointer.
 ///
-/// A code stands for the vector `offset_i + code_i * step_i`; a query is prepared once so that
-/// one fused multiply-add per dimension scores it: `l2_squared(code, step, offset - query)` is
-/// the squared distance to the decoded vector, `dot(code, query * step)` its inner product with
-/// the query less the constant `query . offset`.
+/// A scalar quantiser stores a vector as `offset_i + code_i * step_i`; a query turned into
+/// per-dimension weights, rounded to 16 bits, scores a code with one integer multiply-add per
+/// dimension (16 at a time with AVX2), and the sum is exact, so its error is only the weights'
+/// rounding, which the caller knows.
 #[derive(Clone, Copy, Debug)]
-pub struct CodeKernels {
-    /// "avx2+fma" or "scalar".
+pub struct CodeKernel {
+    /// "avx2" or "scalar".
     pub name: &'static str,
-    /// Sum of `(code_i * scale_i + shift_i)^2`, accumulated in f32.
-    pub l2_squared: fn(&[u8], &[f32], &[f32]) -> f32,
-    /// Sum of `code_i * weight_i`, accumulated in f32.
-    pub dot: fn(&[u8], &[f32]) -> f32,
+    /// Sum of `code_i * weight_i`, exact, over the shorter length.
+    pub dot: fn(&[u8], &[i16]) -> i64,
 }
 
-/// Every code kernel set this CPU can run, slowest first; the last one is what the API uses.
-pub fn available_code_kernels() -> Vec<CodeKernels> {
-    let mut found = vec![scalar::CODE_KERNELS];
+/// Every code kernel this CPU can run, slowest first; the last one is what the API uses.
+pub fn available_code_kernels() -> Vec<CodeKernel> {
+    let mut found = vec![scalar::CODE_KERNEL];
     #[cfg(target_arch = "x86_64")]
-    found.extend(avx2::code_kernels());
+    found.extend(avx2::code_kernel());
     found
 }
 
-/// The code kernels picked for this process, detected once.
-pub fn active_code_kernels() -> &'static CodeKernels {
-    static ACTIVE: OnceLock<CodeKernels> = OnceLock::new();
+/// The code kernel picked for this process, detected once.
+pub fn active_code_kernel() -> &'static CodeKernel {
+    static ACTIVE: OnceLock<CodeKernel> = OnceLock::new();
     ACTIVE.get_or_init(|| {
         available_code_kernels()
             .last()
             .copied()
-            .unwrap_or(scalar::CODE_KERNELS)
+            .unwrap_or(scalar::CODE_KERNEL)
     })
 }
 
-/// Sum of `(code_i * scale_i + shift_i)^2` over the shortest of the three lengths.
+/// Sum of `code_i * weight_i`, exact, over the shorter length.
 #[inline]
-pub fn code_l2_squared(code: &[u8], scale: &[f32], shift: &[f32]) -> f32 {
-    (active_code_kernels().l2_squared)(code, scale, shift)
-}
-
-/// Sum of `code_i * weight_i` over the shorter length.
-#[inline]
-pub fn code_dot(code: &[u8], weights: &[f32]) -> f32 {
-    (active_code_kernels().dot)(code, weights)
+pub fn code_dot(code: &[u8], weights: &[i16]) -> i64 {
+    (active_code_kernel().dot)(code, weights)
 }
 
 /// Which implementation runtime detection picked: "avx512", "avx2+fma" or "scalar".

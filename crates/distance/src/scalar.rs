@@ -3,7 +3,7 @@
 //! Kept as simple single-accumulator loops on purpose; without fast-math the compiler does not
 //! reorder float sums, so these stay truly scalar.
 
-use crate::{CodeKernels, Kernels};
+use crate::{CodeKernel, Kernels};
 
 /// The scalar implementation as a kernel set.
 pub(crate) const KERNELS: Kernels = Kernels {
@@ -14,33 +14,19 @@ pub(crate) const KERNELS: Kernels = Kernels {
     dot_and_norms,
 };
 
-/// The scalar code kernels.
-pub(crate) const CODE_KERNELS: CodeKernels = CodeKernels {
+/// The scalar code kernel.
+pub(crate) const CODE_KERNEL: CodeKernel = CodeKernel {
     name: "scalar",
-    l2_squared: code_l2_squared,
     dot: code_dot,
 };
 
-/// Sum of `(code_i * scale_i + shift_i)^2` over the shortest length (the product and the sum
-/// are rounded separately here, fused in the SIMD kernels).
-pub fn code_l2_squared(code: &[u8], scale: &[f32], shift: &[f32]) -> f32 {
-    debug_assert!(code.len() == scale.len() && code.len() == shift.len());
-    let mut sum = 0.0f32;
-    for ((&c, &s), &t) in code.iter().zip(scale).zip(shift) {
-        let d = f32::from(c) * s + t;
-        sum += d * d;
-    }
-    sum
-}
-
-/// Sum of `code_i * weight_i` over the shorter length.
-pub fn code_dot(code: &[u8], weights: &[f32]) -> f32 {
+/// Sum of `code_i * weight_i`, exact, over the shorter length.
+pub fn code_dot(code: &[u8], weights: &[i16]) -> i64 {
     debug_assert_eq!(code.len(), weights.len());
-    let mut sum = 0.0f32;
-    for (&c, &w) in code.iter().zip(weights) {
-        sum += f32::from(c) * w;
-    }
-    sum
+    code.iter()
+        .zip(weights)
+        .map(|(&c, &w)| i64::from(c) * i64::from(w))
+        .sum()
 }
 
 /// Squared Euclidean distance over the shorter of the two lengths.

@@ -124,6 +124,12 @@ fn main() {
     for &p in &probes {
         let (recall, wall, cpu) = search_recall(&searcher, &rel, &queries, &truth, k, p);
         let n = truth.len() as f64;
-        println!("| {} | {:.4} | {:.1} | {:.1} |", p, recall, n / wall, n / cpu);
+        println!(
+            "| {} | {:.4} | {:.1} | {:.1} |",
+            p,
+            recall,
+            n / wall,
+            n / cpu
+        );
     }
 }

@@ -26,8 +26,8 @@ use crate::kmeans::{self, KMeansOptions, Reservoir};
 use crate::meta::Meta;
 use crate::metric::{Metric, L2_CHUNK};
 use crate::page::{Element, Layout, Page, PageKind, PAGE_SIZE};
-use crate::quantizer::Quantizer;
 use crate::parallel::{default_threads, map_chunks};
+use crate::quantizer::{CodeTerms, Quantizer};
 use crate::storage::{Relation, WriteSet};
 
 /// With fewer sampled rows per list than this, recall is poor until the index is rebuilt.
@@ -77,7 +77,7 @@ pub enum Codes {
 }
 
 /// Dimensions from which [`Codes::Auto`] builds codes.
-pub const CODES_MIN_DIMS: usize = 256;
+pub const CODES_MIN_DIMS: usize = 128;
 
 impl Codes {
     /// Whether vectors of `dims` get codes.
@@ -145,7 +145,12 @@ pub struct Builder {
 impl Builder {
     /// Checks the options and sizes the sample to the memory budget.
     pub fn new(dims: usize, options: BuildOptions) -> Result<Builder> {
-        let meta = Meta::new(dims, options.lists, options.metric, options.codes.enabled(dims))?;
+        let meta = Meta::new(
+            dims,
+            options.lists,
+            options.metric,
+            options.codes.enabled(dims),
+        )?;
         if options.threads == 0 {
             return Err(Error::InvalidOption("threads must be at least 1".into()));
         }
@@ -424,7 +429,11 @@ impl<H: ItemHeader, T: Element> ChainBuffer<H, T> {
         let end = start + count as BlockNumber;
         for (i, page) in self.pages.iter_mut().take(count).enumerate() {
             let block = start + i as BlockNumber;
-            page.set_next(if block + 1 < end { block + 1 } else { INVALID_BLOCK });
+            page.set_next(if block + 1 < end {
+                block + 1
+            } else {
+                INVALID_BLOCK
+            });
             write_new_page(rel, block, |target| target.copy_from(page))?;
         }
         if count == 0 {
@@ -495,7 +504,7 @@ impl ListBuffer {
         }
     }
 
-    /// Adds a row and, with codes, its code and radius; writes the buffered runs first when
+    /// Adds a row and, with codes, its code and terms; writes the buffered runs first when
     /// the row's page would exceed `run_pages`.
     fn push<R: Relation>(
         &mut self,
@@ -503,7 +512,7 @@ impl ListBuffer {
         run_pages: usize,
         row: RowItem,
         vector: &[f32],
-        code: Option<(&[u8], f32)>,
+        code: Option<(&[u8], CodeTerms)>,
     ) -> Result<()> {
         let page = match self.vectors.push(run_pages, row, vector) {
             Some(page) => page,
@@ -513,12 +522,12 @@ impl ListBuffer {
                 self.vectors.push(run_pages, row, vector).unwrap_or(0)
             }
         };
-        if let Some((code, radius)) = code {
+        if let Some((code, terms)) = code {
             self.pending.push(PendingCode {
                 item: CodeItem {
                     row,
                     vector_block: INVALID_BLOCK,
-                    radius,
+                    terms,
                 },
                 page,
             });
@@ -536,7 +545,11 @@ impl ListBuffer {
             return Ok(());
         };
         let dims = self.pending_codes.len() / self.pending.len().max(1);
-        for (pending, code) in self.pending.iter().zip(self.pending_codes.chunks_exact(dims.max(1))) {
+        for (pending, code) in self
+            .pending
+            .iter()
+            .zip(self.pending_codes.chunks_exact(dims.max(1)))
+        {
             let item = CodeItem {
                 vector_block: start + pending.page as BlockNumber,
                 ..pending.item
@@ -608,8 +621,8 @@ impl<R: Relation> Loader<'_, R> {
             let row = &self.batch[i * dims..(i + 1) * dims];
             let code = match &self.quantizer {
                 Some(quantizer) => {
-                    let radius = quantizer.encode(row, &mut self.code);
-                    Some((&self.code[..], radius))
+                    let terms = quantizer.encode(row, &mut self.code);
+                    Some((&self.code[..], terms))
                 }
                 None => None,
             };
@@ -643,12 +656,22 @@ impl<R: Relation> Loader<'_, R> {
         }
         let layout = self.meta.centroid_layout;
         for (index, chunk) in heads.chunks(self.meta.per_page()).enumerate() {
-            set_heads(self.rel, self.meta.centroid_slot(0).0 + index as BlockNumber, chunk, &layout)?;
+            set_heads(
+                self.rel,
+                self.meta.centroid_slot(0).0 + index as BlockNumber,
+                chunk,
+                &layout,
+            )?;
         }
         if let Some(region) = self.meta.codes {
             let per_page = region.head_layout.capacity();
             for (index, chunk) in code_heads.chunks(per_page).enumerate() {
-                set_heads(self.rel, region.heads + index as BlockNumber, chunk, &region.head_layout)?;
+                set_heads(
+                    self.rel,
+                    region.heads + index as BlockNumber,
+                    chunk,
+                    &region.head_layout,
+                )?;
             }
         }
         self.meta.built_rows = self.rows;

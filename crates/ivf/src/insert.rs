@@ -35,8 +35,8 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
         Some(_) => {
             let quantizer = Quantizer::read(rel, &meta)?;
             let mut code = Vec::with_capacity(meta.dims as usize);
-            let radius = quantizer.encode(&prepared, &mut code);
-            Some((code, radius, code_head(rel, &meta, list)?))
+            let terms = quantizer.encode(&prepared, &mut code);
+            Some((code, terms, code_head(rel, &meta, list)?))
         }
         None => None,
     };
@@ -58,19 +58,32 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
         let vectors = vectors.place(&mut ws)?;
         let codes = codes.map(|target| target.place(&mut ws)).transpose()?;
         vectors.add(&mut ws, &meta.layout, PageKind::List, row, &prepared);
-        if let (Some(place), Some((code, radius, _)), Some(region)) = (&codes, &code, meta.codes)
-        {
+        if let (Some(place), Some((code, terms, _)), Some(region)) = (&codes, &code, meta.codes) {
             let item = CodeItem {
                 row,
                 vector_block: vectors.block,
-                radius: *radius,
+                terms: *terms,
             };
             place.add(&mut ws, &region.layout, PageKind::Code, item, code);
         }
         ws.commit();
-        advance_hint(rel, &meta, list, Chained::Vectors, head.insert, vectors.block)?;
+        advance_hint(
+            rel,
+            &meta,
+            list,
+            Chained::Vectors,
+            head.insert,
+            vectors.block,
+        )?;
         if let (Some(place), Some((_, _, code_head))) = (codes, &code) {
-            advance_hint(rel, &meta, list, Chained::Codes, code_head.insert, place.block)?;
+            advance_hint(
+                rel,
+                &meta,
+                list,
+                Chained::Codes,
+                code_head.insert,
+                place.block,
+            )?;
         }
         return Ok(());
     }

@@ -43,11 +43,17 @@ pub fn inspect<R: Relation>(rel: &R) -> Result<IndexInfo> {
     let mut list_pages = Vec::with_capacity(heads.len());
     for head in &heads {
         let (mut items, mut pages) = (0u64, 0u32);
-        walk_chain(rel, &meta.layout, PageKind::List, head.first, |_, page_items| {
-            items += page_items.len() as u64;
-            pages += 1;
-            Ok(())
-        })?;
+        walk_chain(
+            rel,
+            &meta.layout,
+            PageKind::List,
+            head.first,
+            |_, page_items| {
+                items += page_items.len() as u64;
+                pages += 1;
+                Ok(())
+            },
+        )?;
         list_sizes.push(items);
         list_pages.push(pages);
     }
@@ -168,29 +174,36 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
         // With codes: each row's page and vector, until its code is found.
         let mut rows: HashMap<Tid, (BlockNumber, RowItem, Vec<f32>)> = HashMap::new();
         let mut insert_on_chain = false;
-        walk_chain(rel, &meta.layout, PageKind::List, head.first, |block, items| {
-            if !reached.insert(block) {
-                return Err(Error::corrupt(block, "page belongs to two chains"));
-            }
-            insert_on_chain |= block == head.insert;
-            report.list_pages += 1;
-            for (item, vector) in items.iter() {
-                let tid = item.tid();
-                if vector.iter().any(|x| !x.is_finite()) {
-                    return Err(Error::corrupt(block, "stored vector is not finite"));
+        walk_chain(
+            rel,
+            &meta.layout,
+            PageKind::List,
+            head.first,
+            |block, items| {
+                if !reached.insert(block) {
+                    return Err(Error::corrupt(block, "page belongs to two chains"));
                 }
-                tids.push(tid);
-                report.rows += 1;
-                if !item.zero_norm() && nearest_in(&centroids, dims, scorer, vector) != list as u32
-                {
-                    report.misplaced += 1;
+                insert_on_chain |= block == head.insert;
+                report.list_pages += 1;
+                for (item, vector) in items.iter() {
+                    let tid = item.tid();
+                    if vector.iter().any(|x| !x.is_finite()) {
+                        return Err(Error::corrupt(block, "stored vector is not finite"));
+                    }
+                    tids.push(tid);
+                    report.rows += 1;
+                    if !item.zero_norm()
+                        && nearest_in(&centroids, dims, scorer, vector) != list as u32
+                    {
+                        report.misplaced += 1;
+                    }
+                    if codes.is_some() {
+                        rows.insert(tid, (block, item, vector.to_vec()));
+                    }
                 }
-                if codes.is_some() {
-                    rows.insert(tid, (block, item, vector.to_vec()));
-                }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         if !insert_on_chain {
             return Err(Error::corrupt(
                 head.insert,
@@ -205,35 +218,44 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
         };
         let mut coded = HashSet::new();
         let mut insert_on_chain = false;
-        walk_chain(rel, &region.layout, PageKind::Code, code_head.first, |block, items| {
-            if !reached.insert(block) {
-                return Err(Error::corrupt(block, "page belongs to two chains"));
-            }
-            insert_on_chain |= block == code_head.insert;
-            report.code_pages += 1;
-            for (item, code) in items.iter() {
-                if !coded.insert(item.row.tid()) {
-                    return Err(Error::corrupt(block, "a row has two codes"));
+        walk_chain(
+            rel,
+            &region.layout,
+            PageKind::Code,
+            code_head.first,
+            |block, items| {
+                if !reached.insert(block) {
+                    return Err(Error::corrupt(block, "page belongs to two chains"));
                 }
-                let Some((vector_block, row, vector)) = rows.remove(&item.row.tid()) else {
-                    report.orphan_codes += 1;
-                    continue;
-                };
-                if (vector_block, row) != (item.vector_block, item.row) {
-                    return Err(Error::corrupt(block, "a code does not match its row"));
+                insert_on_chain |= block == code_head.insert;
+                report.code_pages += 1;
+                for (item, code) in items.iter() {
+                    if !coded.insert(item.row.tid()) {
+                        return Err(Error::corrupt(block, "a row has two codes"));
+                    }
+                    let Some((vector_block, row, vector)) = rows.remove(&item.row.tid()) else {
+                        report.orphan_codes += 1;
+                        continue;
+                    };
+                    if (vector_block, row) != (item.vector_block, item.row) {
+                        return Err(Error::corrupt(block, "a code does not match its row"));
+                    }
+                    let error: f64 = quantizer
+                        .decode(code)
+                        .zip(&vector)
+                        .map(|(decoded, &x)| (decoded - x as f64).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    if error.is_nan() || error > item.terms.radius as f64 {
+                        return Err(Error::corrupt(
+                            block,
+                            "a code is farther from its vector than its radius",
+                        ));
+                    }
                 }
-                let error: f64 = quantizer
-                    .decode(code)
-                    .zip(&vector)
-                    .map(|(decoded, &x)| (decoded - x as f64).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
-                if error.is_nan() || error > item.radius as f64 {
-                    return Err(Error::corrupt(block, "a code is farther from its vector than its radius"));
-                }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         if !insert_on_chain {
             return Err(Error::corrupt(
                 code_head.insert,

@@ -3,11 +3,12 @@
 //! A list page's item points at a heap row; a centroid page's item (and a code heads page's)
 //! holds a chain's entry points. Both are two native-endian u32 words on disk, so the layout
 //! matches what earlier builds wrote. A code page's item is a row's item, the block of the list
-//! page holding the row's vector, and the code's error radius: four words.
+//! page holding the row's vector, and the terms of the code's bound: six words.
 
 use bytemuck::{Pod, Zeroable};
 
 use crate::block::{BlockNumber, INVALID_BLOCK};
+use crate::quantizer::CodeTerms;
 
 /// A heap tuple's address, PostgreSQL's `ItemPointerData`: block and line pointer offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,7 +35,7 @@ impl ItemHeader for CodeItem {}
 
 const _: () = assert!(size_of::<RowItem>() == 8);
 const _: () = assert!(size_of::<ListHead>() == 8);
-const _: () = assert!(size_of::<CodeItem>() == 16);
+const _: () = assert!(size_of::<CodeItem>() == 24);
 
 /// A header that stands for a heap row: what vacuum asks about.
 pub(crate) trait RowHeader: ItemHeader {
@@ -89,15 +90,14 @@ impl RowItem {
 }
 
 /// The header of a code item: the row (tid and flags, as on its list page), the block of the
-/// list page that holds the row's full vector (for the exact score), and the code's error
-/// radius: an upper bound of the distance between the vector and the code's decoded vector,
-/// with room for rounding (see [`crate::quantizer`]).
+/// list page that holds the row's full vector (for the exact score), and what the bound of
+/// its score needs of the code (see [`crate::quantizer`]).
 #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
 #[repr(C)]
 pub(crate) struct CodeItem {
     pub row: RowItem,
     pub vector_block: BlockNumber,
-    pub radius: f32,
+    pub terms: CodeTerms,
 }
 
 /// The header of a centroid item: where its list's chain starts (fixed at build, so a scan
@@ -139,11 +139,15 @@ mod tests {
             insert: 9,
         });
         assert_eq!(words, [5, 9]);
-        let words: [u32; 4] = bytemuck::cast(CodeItem {
+        let words: [u32; 6] = bytemuck::cast(CodeItem {
             row: RowItem::new(Tid::new(7, 3), false),
             vector_block: 11,
-            radius: 1.5,
+            terms: CodeTerms {
+                radius: 1.5,
+                sum: 99,
+                square: 2.5,
+            },
         });
-        assert_eq!(words, [7, 3, 11, 1.5f32.to_bits()]);
+        assert_eq!(words, [7, 3, 11, 1.5f32.to_bits(), 99, 2.5f32.to_bits()]);
     }
 }

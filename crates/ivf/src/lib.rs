@@ -40,11 +40,13 @@ pub mod storage;
 pub mod vacuum;
 
 pub use block::{BlockNumber, INVALID_BLOCK};
-pub use build::{build, BuildOptions, BuildProgress, BuildReport, Builder, Codes, Loader, CODES_MIN_DIMS};
+pub use build::{
+    build, BuildOptions, BuildProgress, BuildReport, Builder, Codes, Loader, CODES_MIN_DIMS,
+};
 pub use error::{Error, Result};
 pub use insert::insert;
-pub use item::Tid;
 pub use inspect::{check, collect_tids, inspect, CheckReport, IndexInfo};
+pub use item::Tid;
 pub use memory::MemoryRelation;
 pub use meta::{Meta, MAX_LISTS};
 pub use metric::Metric;

@@ -222,11 +222,14 @@ impl Meta {
             return Err(bad("not a fashrec IVF index (bad magic number)"));
         }
         let (fixed, codes) = match page.words()[1] {
-            VERSION => (META_WORDS, match page.words()[12] {
-                0 => false,
-                1 => true,
-                _ => return Err(bad("bad code flag")),
-            }),
+            VERSION => (
+                META_WORDS,
+                match page.words()[12] {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(bad("bad code flag")),
+                },
+            ),
             VERSION_WITHOUT_CODES => (META_WORDS_V1, false),
             _ => return Err(bad("unsupported index version; REINDEX it")),
         };

@@ -352,8 +352,7 @@ impl Page {
             return Err(Error::corrupt(block, "item count exceeds the page"));
         }
         let headers = &self.0[CONTENT_START..CONTENT_START + count * size_of::<H>()];
-        let values =
-            &self.0[layout.values_at..layout.values_at + count * layout.item_bytes()];
+        let values = &self.0[layout.values_at..layout.values_at + count * layout.item_bytes()];
         Ok(Items {
             headers: bytemuck::cast_slice(headers),
             values: bytemuck::cast_slice(values),
@@ -556,10 +555,7 @@ mod tests {
         left.sort();
         assert_eq!(left, vec![1, 2, 4, 5, 7, 8]);
         page.set_item_header(&layout, 0, row(42, 43));
-        assert_eq!(
-            page.items(&layout, 0).unwrap().headers[0],
-            row(42, 43)
-        );
+        assert_eq!(page.items(&layout, 0).unwrap().headers[0], row(42, 43));
     }
 
     #[test]

@@ -9,29 +9,29 @@
 //!
 //! # The bound
 //!
-//! Every code item carries a radius `R`, an upper bound of `r = |x - x^|`, the distance
-//! between the stored vector `x` and its decoded vector `x^` (computed in f64 and rounded up;
-//! values outside the fitted range clamp and simply get a larger `r`). `u = 2^-24` is f32's
-//! unit roundoff and `g = (dims + 16) * 2u` covers the rounding of a sum of `dims` f32 terms
-//! (Higham's `gamma_(dims+2)`, twice over). With `q` the prepared query:
+//! A query becomes per-dimension weights `w`, rounded to 16 bits at a scale `s` around their
+//! centre `m` (`|w_i - m - s w'_i| <= s / 2`), so the code kernel's integer sum `T' = sum c_i
+//! w'_i` is exact and `T = s T' + m sum c_i` is within `s/2 * sum c_i` of `sum c_i w_i`. Every code item carries `sum c_i`, the decoded
+//! vector's `|x^ - offset|^2` (rounded down) and a radius `R` covering `r = |x - x^|`, the
+//! distance from the stored vector `x` to its decoded vector `x^` (computed in f64 and rounded
+//! up; values outside the fitted range clamp and simply get a larger `r`). With `q` the
+//! prepared query and `g = (dims + 16) * 2^-23`, which covers the f32 rounding of the exact
+//! score (a sum of `dims` terms: Higham's `gamma_(dims+2)`, twice over):
 //!
-//! - L2, `R >= r`. The kernel sums `d_i = c_i step_i + (offset_i - q_i)`, the shift rounded
-//!   once and the sum once or twice, so each `d_i` is within `u (|c_i step_i| + |offset_i -
-//!   q_i|)` of `(1 + u) (x^_i - q_i)`, and the sum `A` of their squares within `g`; as
-//!   `|c step| <= |x^ - q| + |offset - q|`, `|x^ - q| >= sqrt(A) (1 - g) - 4u |offset - q|`.
-//!   The triangle inequality gives `|x - q| >= |x^ - q| - r`, and the exact f32 score is at
-//!   least `|x - q|^2 (1 - g)`. The key is `max(0, sqrt(A) (1 - g) - 4u |offset - q| - R)^2
-//!   (1 - g)`.
-//! - Inner product and cosine (score `-q.x`), `R >= r (1 + g) + 2g |x|`. The kernel's `T ~ sum
-//!   c_i (q_i step_i)` is within `g |q| |c step| <= g |q| (|x| + r + |offset|)` of its true
-//!   value, and `q.x^ = q.offset + T`; Cauchy-Schwarz bounds `|q.(x - x^)| <= |q| r`, and the
-//!   exact f32 score is within `g |q| |x|` of `-q.x`. The key is `-(q.offset + T) - |q| (R +
-//!   g |offset|)`.
+//! - L2, `R >= r`, `w = (q - offset) * step`: `|q - x^|^2 = |q - offset|^2 - 2 sum c_i w_i +
+//!   |x^ - offset|^2`, which gives a lower bound `A` of it; the triangle inequality gives `|x -
+//!   q| >= |x^ - q| - r`, and the exact f32 score is at least `|x - q|^2 (1 - g)`. The key is
+//!   `max(0, sqrt(A) - R)^2 (1 - g)`.
+//! - Inner product and cosine (score `-q.x`), `R >= r + g |x|`, `w = q * step`: `q.x^ =
+//!   q.offset + sum c_i w_i`, Cauchy-Schwarz bounds `|q.(x - x^)| <= |q| r`, and the exact f32
+//!   score is within `g |q| |x|` of `-q.x`. The key is `-(q.offset + T) - s/2 sum c_i - |q|
+//!   R`.
 //!
-//! Keys are computed in f64 and rounded down to f32; anything not finite becomes -infinity,
-//! which is a bound of every score.
+//! Keys are computed in f64 with a relative margin of 1e-10 for its rounding, then rounded
+//! down to f32; anything not finite becomes -infinity, which is a bound of every score.
 
-use fashrec_distance::CodeKernels;
+use bytemuck::{Pod, Zeroable};
+use fashrec_distance::CodeKernel;
 
 use crate::error::{Error, Result};
 use crate::meta::Meta;
@@ -50,8 +50,11 @@ fn slack(dims: usize) -> f64 {
     (dims as f64 + 16.0) * f32::EPSILON as f64
 }
 
-/// `4u`: the slack of a few roundings of one value.
-const ROUNDING: f64 = 2.0 * f32::EPSILON as f64;
+/// The relative margin for the f64 arithmetic of a key.
+const F64_MARGIN: f64 = 1e-10;
+
+/// The largest weight magnitude: 16 bits, symmetric.
+const WEIGHT_MAX: f64 = i16::MAX as f64;
 
 /// Per-dimension offsets and steps, in stored dimension order, for an index of one metric.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,11 +103,11 @@ impl Quantizer {
         Quantizer::from_parts(metric, offset, step)
     }
 
-    /// Writes the code of a prepared vector into `code` and returns its radius (see the
-    /// module documentation), +infinity if it is not finite.
-    pub(crate) fn encode(&self, vector: &[f32], code: &mut Vec<u8>) -> f32 {
+    /// Writes the code of a prepared vector into `code` and returns what its bound needs (see
+    /// the module documentation); a radius that is not finite becomes +infinity.
+    pub(crate) fn encode(&self, vector: &[f32], code: &mut Vec<u8>) -> CodeTerms {
         code.clear();
-        let (mut error, mut norm) = (0f64, 0f64);
+        let (mut error, mut norm, mut square, mut sum) = (0f64, 0f64, 0f64, 0u32);
         for ((&x, &offset), &step) in vector.iter().zip(&self.offset).zip(&self.step) {
             let (x, offset, step) = (x as f64, offset as f64, step as f64);
             let c = if step > 0.0 {
@@ -113,6 +116,8 @@ impl Quantizer {
                 0.0
             };
             code.push(c as u8);
+            sum += c as u32;
+            square += (c * step) * (c * step);
             let decoded = offset + c * step;
             error += (x - decoded) * (x - decoded);
             norm += x * x;
@@ -120,11 +125,14 @@ impl Quantizer {
         let radius = match self.metric {
             Metric::L2 => error.sqrt(),
             Metric::Cosine | Metric::InnerProduct => {
-                let g = slack(vector.len());
-                error.sqrt() * (1.0 + g) + 2.0 * g * norm.sqrt()
+                error.sqrt() + slack(vector.len()) * norm.sqrt()
             }
         };
-        round_up(radius)
+        CodeTerms {
+            radius: round_up(radius),
+            sum,
+            square: round_down(square).max(0.0),
+        }
     }
 
     /// Pages the quantiser of `dims` dimensions takes.
@@ -176,95 +184,131 @@ impl Quantizer {
 
     /// Prepares a query (in stored form) for computing keys from codes.
     pub(crate) fn query(&self, query: &[f32]) -> CodeQuery {
-        self.query_with(fashrec_distance::active_code_kernels(), query)
+        self.query_with(fashrec_distance::active_code_kernel(), query)
     }
 
-    /// The same with the given kernels.
-    fn query_with(&self, kernels: &CodeKernels, query: &[f32]) -> CodeQuery {
-        let g = slack(query.len());
-        match self.metric {
-            Metric::L2 => {
-                let distance = norm(self.offset.iter().zip(query).map(|(&o, &q)| o as f64 - q as f64));
-                CodeQuery::L2 {
-                    kernel: kernels.l2_squared,
-                    step: self.step.clone(),
-                    shift: self.offset.iter().zip(query).map(|(&o, &q)| o - q).collect(),
-                    g,
-                    rounding: ROUNDING * distance,
+    /// The same with the given kernel.
+    fn query_with(&self, kernel: &CodeKernel, query: &[f32]) -> CodeQuery {
+        let terms = self.step.iter().zip(&self.offset).zip(query);
+        let (weights, bound): (Vec<f64>, Bound) = match self.metric {
+            Metric::L2 => (
+                terms
+                    .map(|((&s, &o), &q)| (q as f64 - o as f64) * s as f64)
+                    .collect(),
+                Bound::L2 {
+                    distance: norm(
+                        self.offset
+                            .iter()
+                            .zip(query)
+                            .map(|(&o, &q)| q as f64 - o as f64),
+                    )
+                    .powi(2),
+                    g: slack(query.len()),
+                },
+            ),
+            Metric::Cosine | Metric::InnerProduct => (
+                terms.map(|((&s, _), &q)| q as f64 * s as f64).collect(),
+                Bound::Dot {
+                    base: query
+                        .iter()
+                        .zip(&self.offset)
+                        .map(|(&q, &o)| q as f64 * o as f64)
+                        .sum(),
+                    norm: norm(query.iter().map(|&q| q as f64)),
+                },
+            ),
+        };
+        // Weights are rounded relative to their centre, which halves the range for weights
+        // of one sign (the centre's share comes back through each code's sum).
+        let low = weights.iter().fold(f64::INFINITY, |m, &w| m.min(w));
+        let high = weights.iter().fold(f64::NEG_INFINITY, |m, &w| m.max(w));
+        let centre = if low <= high { (low + high) / 2.0 } else { 0.0 };
+        let scale = (high - centre) / WEIGHT_MAX;
+        let weights = weights
+            .iter()
+            .map(|&w| {
+                if scale > 0.0 {
+                    ((w - centre) / scale)
+                        .round()
+                        .clamp(-WEIGHT_MAX, WEIGHT_MAX) as i16
+                } else {
+                    0
                 }
-            }
-            Metric::Cosine | Metric::InnerProduct => CodeQuery::Dot {
-                kernel: kernels.dot,
-                weights: query.iter().zip(&self.step).map(|(&q, &s)| q * s).collect(),
-                base: query.iter().zip(&self.offset).map(|(&q, &o)| q as f64 * o as f64).sum(),
-                query_norm: norm(query.iter().map(|&q| q as f64)) * (1.0 + g),
-                rounding: g * self.offset_norm,
-            },
+            })
+            .collect();
+        CodeQuery {
+            kernel: kernel.dot,
+            weights,
+            scale,
+            centre,
+            bound,
         }
     }
 }
 
-/// A query prepared for one quantiser: what turns a code into a lower bound of the score
-/// (the terms are those of the module documentation).
+/// What a code item carries for its bound (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+#[repr(C)]
+pub(crate) struct CodeTerms {
+    /// Covers the distance from the vector to the decoded vector.
+    pub radius: f32,
+    /// The sum of the code's values.
+    pub sum: u32,
+    /// `|x^ - offset|^2`, rounded down.
+    pub square: f32,
+}
+
+/// A query prepared for one quantiser: what turns a code into a lower bound of the score.
 #[derive(Clone, Debug)]
-pub(crate) enum CodeQuery {
-    L2 {
-        kernel: fn(&[u8], &[f32], &[f32]) -> f32,
-        step: Vec<f32>,
-        /// `offset - q`.
-        shift: Vec<f32>,
-        g: f64,
-        /// `4u |offset - q|`.
-        rounding: f64,
-    },
-    Dot {
-        kernel: fn(&[u8], &[f32]) -> f32,
-        /// `q * step`.
-        weights: Vec<f32>,
-        /// `q . offset`.
-        base: f64,
-        /// `|q|`, rounded up.
-        query_norm: f64,
-        /// `g |offset|`.
-        rounding: f64,
-    },
+pub(crate) struct CodeQuery {
+    kernel: fn(&[u8], &[i16]) -> i64,
+    /// The query's weights less `centre`, rounded to 16 bits at `scale`.
+    weights: Vec<i16>,
+    scale: f64,
+    centre: f64,
+    bound: Bound,
+}
+
+/// The terms of the bound that depend on the query only.
+#[derive(Clone, Copy, Debug)]
+enum Bound {
+    /// `|q - offset|^2`, and the slack of the exact score.
+    L2 { distance: f64, g: f64 },
+    /// `q . offset` and `|q|`.
+    Dot { base: f64, norm: f64 },
 }
 
 impl CodeQuery {
-    /// A lower bound of the exact score of the row this code and radius stand for.
+    /// A lower bound of the exact score of the row that `code` with `terms` stands for.
     #[inline]
-    pub(crate) fn key(&self, code: &[u8], radius: f32) -> f32 {
-        let bound = match self {
-            CodeQuery::L2 {
-                kernel,
-                step,
-                shift,
-                g,
-                rounding,
-            } => {
-                let a = kernel(code, step, shift) as f64;
-                let reach = a.sqrt() * (1.0 - g) - rounding - radius as f64;
-                if !a.is_finite() {
-                    f64::NEG_INFINITY
-                } else if reach > 0.0 {
+    pub(crate) fn key(&self, code: &[u8], terms: CodeTerms) -> f32 {
+        let (scaled, centred) = (
+            self.scale * (self.kernel)(code, &self.weights) as f64,
+            self.centre * terms.sum as f64,
+        );
+        let t = scaled + centred;
+        // The size of the terms, for the f64 rounding margin.
+        let size = scaled.abs() + centred.abs();
+        // How far `t` may be from the sum with unrounded weights.
+        let rounding = 0.5 * self.scale * terms.sum as f64;
+        let radius = terms.radius as f64;
+        let bound = match self.bound {
+            Bound::L2 { distance, g } => {
+                let square = terms.square as f64;
+                let margin = F64_MARGIN * (distance + 2.0 * (size + rounding) + square);
+                let low = distance - 2.0 * (t + rounding) + square - margin;
+                let reach = low.max(0.0).sqrt() - radius;
+                if reach > 0.0 {
                     reach * reach * (1.0 - g)
+                } else if reach.is_nan() {
+                    f64::NEG_INFINITY
                 } else {
                     0.0
                 }
             }
-            CodeQuery::Dot {
-                kernel,
-                weights,
-                base,
-                query_norm,
-                rounding,
-            } => {
-                let t = kernel(code, weights) as f64;
-                if t.is_finite() {
-                    -(base + t) - query_norm * (radius as f64 + rounding)
-                } else {
-                    f64::NEG_INFINITY
-                }
+            Bound::Dot { base, norm } => {
+                let slack = rounding + norm * radius;
+                -(base + t) - slack - F64_MARGIN * (base.abs() + size + slack)
             }
         };
         round_down(bound)
@@ -312,7 +356,13 @@ mod tests {
     }
 
     /// Codes of `rows` under a quantiser fitted on `fit_rows`; every key is at most the score.
-    fn assert_bounds(metric: Metric, dims: usize, fit_rows: &[Vec<f32>], rows: &[Vec<f32>], q: &[f32]) {
+    fn assert_bounds(
+        metric: Metric,
+        dims: usize,
+        fit_rows: &[Vec<f32>],
+        rows: &[Vec<f32>],
+        q: &[f32],
+    ) {
         let mut prepared_fit = Vec::new();
         let mut scratch = Vec::new();
         for row in fit_rows {
@@ -324,16 +374,16 @@ mod tests {
         let mut query = Vec::new();
         metric.prepare(q, dims, &mut query).unwrap();
         let mut code = Vec::new();
-        for (kernels, row) in fashrec_distance::available_code_kernels()
+        for (kernel, row) in fashrec_distance::available_code_kernels()
             .iter()
             .flat_map(|k| rows.iter().map(move |row| (k, row)))
         {
-            let prepared = quantizer.query_with(kernels, &query);
+            let prepared = quantizer.query_with(kernel, &query);
             let mut x = Vec::new();
             if !metric.prepare(row, dims, &mut x).unwrap() {
                 continue;
             }
-            let radius = quantizer.encode(&x, &mut code);
+            let terms = quantizer.encode(&x, &mut code);
             let decoded: Vec<f64> = quantizer.decode(&code).collect();
             let error: f64 = decoded
                 .iter()
@@ -341,13 +391,17 @@ mod tests {
                 .map(|(d, &x)| (d - x as f64).powi(2))
                 .sum::<f64>()
                 .sqrt();
-            assert!(error <= radius as f64, "radius {radius} below the error {error}");
-            let key = prepared.key(&code, radius);
+            let radius = terms.radius;
+            assert!(
+                error <= radius as f64,
+                "radius {radius} below the error {error}"
+            );
+            let key = prepared.key(&code, terms);
             let score = exact_score(metric, &query, &x);
             assert!(
                 key.total_cmp(&score).is_le(),
                 "{metric:?} {}: key {key} above the score {score}",
-                kernels.name
+                kernel.name
             );
         }
     }
@@ -360,13 +414,20 @@ mod tests {
         let samples: Vec<f32> = rows.concat();
         let quantizer = Quantizer::fit(Metric::L2, &samples, dims);
         let mut code = Vec::new();
-        let radius = quantizer.encode(&rows[77], &mut code);
+        let terms = quantizer.encode(&rows[77], &mut code);
         assert_eq!(code, vec![77u8; dims]);
-        assert_eq!(radius, 0.0);
+        assert_eq!(
+            terms,
+            CodeTerms {
+                radius: 0.0,
+                sum: 77 * 16,
+                square: 77.0 * 77.0 * 16.0
+            }
+        );
         // Outside the fitted range: clamped, and the radius says how far off it is.
-        let radius = quantizer.encode(&vec![300.0; dims], &mut code);
+        let terms = quantizer.encode(&vec![300.0; dims], &mut code);
         assert_eq!(code, vec![255u8; dims]);
-        assert!(radius >= 45.0 * 4.0, "{radius}");
+        assert!(terms.radius >= 45.0 * 4.0, "{terms:?}");
     }
 
     #[test]
@@ -405,7 +466,11 @@ mod tests {
     #[test]
     fn huge_values_give_bounds_not_overflow() {
         let big = f32::MAX / 2.0;
-        let rows = vec![vec![big, -big, 1.0], vec![-big, big, -1.0], vec![0.0, 1.0, 2.0]];
+        let rows = vec![
+            vec![big, -big, 1.0],
+            vec![-big, big, -1.0],
+            vec![0.0, 1.0, 2.0],
+        ];
         for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
             assert_bounds(metric, 3, &rows, &rows, &[big, big, 0.0]);
             assert_bounds(metric, 3, &rows, &rows, &[1.0, -1.0, 0.5]);

@@ -66,6 +66,8 @@ pub struct Scan {
     heap: BinaryHeap<Reverse<Candidate>>,
     /// Rows returned so far.
     returned: usize,
+    /// Rows whose vectors were read to finish their scores.
+    rescored: usize,
 }
 
 impl Scan {
@@ -83,6 +85,7 @@ impl Scan {
             probed: 0,
             heap: BinaryHeap::new(),
             returned: 0,
+            rescored: 0,
         })
     }
 
@@ -114,6 +117,7 @@ impl Scan {
                 }
                 Some(Reverse(c)) => {
                     let (searcher, query) = (&self.searcher, &self.query);
+                    self.rescored += 1;
                     if let Some(key) = searcher.rescore_row(rel, &query.vector, c.block, c.tid)? {
                         self.heap.push(Reverse(Candidate {
                             key,
@@ -138,6 +142,12 @@ impl Scan {
         self.probed
     }
 
+    /// Rows so far whose score was finished by reading their vector (with codes, every row
+    /// returned and those whose bound came close).
+    pub fn rows_rescored(&self) -> usize {
+        self.rescored
+    }
+
     /// Reads the next `n` nearest lists and adds their rows to the candidates.
     fn probe<R: Relation>(&mut self, rel: &R, n: usize) -> Result<()> {
         let start = self.probed;
@@ -149,7 +159,12 @@ impl Scan {
         let (searcher, query) = (&self.searcher, &self.query);
         if let Some(codes) = &query.codes {
             // Codes give every row a bound; rows are finished as they reach the top.
-            searcher.code_candidates(rel, codes, &query.probes[start..start + n], &mut candidates)?;
+            searcher.code_candidates(
+                rel,
+                codes,
+                &query.probes[start..start + n],
+                &mut candidates,
+            )?;
             self.probed += n;
             self.heap = BinaryHeap::from(candidates);
             return Ok(());

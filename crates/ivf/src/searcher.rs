@@ -84,7 +84,7 @@ impl Candidate {
             key: if zero {
                 f32::INFINITY
             } else {
-                query.key(code, item.radius)
+                query.key(code, item.terms)
             },
             exact: zero,
             tid: item.row.tid(),
@@ -181,7 +181,6 @@ struct Codes {
     prefetch: Vec<Range<usize>>,
 }
 
-
 impl Searcher {
     /// Reads the meta page and the centroid pages.
     pub fn open<R: Relation>(rel: &R) -> Result<Searcher> {
@@ -219,7 +218,6 @@ impl Searcher {
     pub fn meta(&self) -> &Meta {
         &self.meta
     }
-
 
     /// The `k` nearest rows in the `probes` nearest lists, nearest first.
     pub fn search<R: Relation>(
@@ -352,7 +350,10 @@ impl Searcher {
         probes: &[Probe],
         out: &mut Vec<Reverse<Candidate>>,
     ) -> Result<()> {
-        let prefetch = self.codes.as_ref().map_or(&[][..], |codes| &codes.prefetch[..]);
+        let prefetch = self
+            .codes
+            .as_ref()
+            .map_or(&[][..], |codes| &codes.prefetch[..]);
         for (i, probe) in probes.iter().enumerate() {
             if let Some(next) = probes.get(i + 1) {
                 rel.prefetch(next.code_first, prefetch);

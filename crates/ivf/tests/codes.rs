@@ -48,7 +48,10 @@ fn auto_builds_codes_for_long_vectors_only() {
         let rel = build_memory(&rows, dims, options(2, Metric::L2, Codes::Auto));
         let info = inspect(&rel).unwrap();
         assert_eq!(info.meta.has_codes(), dims >= CODES_MIN_DIMS);
-        assert_eq!(info.code_pages.len(), if dims >= CODES_MIN_DIMS { 2 } else { 0 });
+        assert_eq!(
+            info.code_pages.len(),
+            if dims >= CODES_MIN_DIMS { 2 } else { 0 }
+        );
     }
 }
 
@@ -61,7 +64,11 @@ fn a_scan_with_codes_reads_far_fewer_pages() {
     let mut lcg = Lcg(32);
     let pixels = |rows: Vec<Vec<f32>>| -> Vec<Vec<f32>> {
         rows.into_iter()
-            .map(|r| r.into_iter().map(|x| (x * 11.0 + 128.0).round().clamp(0.0, 255.0)).collect())
+            .map(|r| {
+                r.into_iter()
+                    .map(|x| (x * 11.0 + 128.0).round().clamp(0.0, 255.0))
+                    .collect()
+            })
             .collect()
     };
     let mut rows = pixels(lcg.clustered(600, dims, 3));
@@ -89,5 +96,10 @@ fn a_scan_with_codes_reads_far_fewer_pages() {
     }
     // The same rows, with the same scores, in the same order.
     assert_eq!(found[0], found[1]);
-    assert!(reads[0] * 3 < reads[1], "{} pages read with codes, {} without", reads[0], reads[1]);
+    assert!(
+        reads[0] * 3 < reads[1],
+        "{} pages read with codes, {} without",
+        reads[0],
+        reads[1]
+    );
 }

@@ -28,7 +28,15 @@ fn codes() -> impl Strategy<Value = Codes> {
 }
 
 /// Metric, dimensions, lists, codes, rows to build, rows to insert, query.
-type Case = (Metric, usize, u32, Codes, Vec<Vec<f32>>, Vec<Vec<f32>>, Vec<f32>);
+type Case = (
+    Metric,
+    usize,
+    u32,
+    Codes,
+    Vec<Vec<f32>>,
+    Vec<Vec<f32>>,
+    Vec<f32>,
+);
 
 fn case() -> impl Strategy<Value = Case> {
     (metric(), 1usize..6, 1u32..12, codes()).prop_flat_map(|(metric, dims, lists, codes)| {

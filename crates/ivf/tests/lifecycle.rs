@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use common::{build_memory, options, tid, Lcg, BOTH};
 use fashrec_ivf::{
-    bulk_delete, check, collect_tids, insert, inspect, search, BuildOptions, Builder, Codes,
-    Error, MemoryRelation, Metric, Relation, Scan, ScanOptions, Tid,
+    bulk_delete, check, collect_tids, insert, inspect, search, BuildOptions, Builder, Codes, Error,
+    MemoryRelation, Metric, Relation, Scan, ScanOptions, Tid,
 };
 
 #[test]

@@ -53,7 +53,8 @@ impl Gauss {
 /// unscaled: the same numbers FAISS gets.
 pub fn fmnist_images(split: &str) -> Vectors {
     let path = format!("{FMNIST_DIR}/{split}-images-idx3-ubyte.gz");
-    let images = fashrec_catalog::idx::read_images(Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    let images =
+        fashrec_catalog::idx::read_images(Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
     Vectors {
         dims: images.rows * images.cols,
         data: images.pixels.iter().map(|&b| f32::from(b)).collect(),
@@ -174,7 +175,10 @@ pub fn ground_truth(
 pub fn timed_ground_truth(base: &Vectors, queries: &Vectors, k: usize) -> Vec<Vec<usize>> {
     let start = Instant::now();
     let truth = ground_truth(base, queries, k, fashrec_ivf::default_threads(), &|_| true);
-    println!("ground truth (tiled brute force, all threads): {:.1} s", seconds(start));
+    println!(
+        "ground truth (tiled brute force, all threads): {:.1} s",
+        seconds(start)
+    );
     truth
 }
 
