@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use common::{
-    fmnist_images, recall_at, row_of, search_recall, seconds, tid, Args, Gauss, Timer, Vectors,
+    fmnist_images, recall_at, row_of, search_recall, seconds, Args, Gauss, Timer, Vectors,
 };
 use fashrec_ivf::{
-    build, inspect, BuildOptions, Codes, MemoryRelation, Metric, Scan, ScanOptions, Searcher,
+    inspect, BuildOptions, Codes, MemoryRelation, Metric, Scan, ScanOptions, Searcher,
 };
 
 /// `vectors` times a fixed N(0, 1) matrix of `dims` rows, each result scaled to unit length.
@@ -135,14 +135,7 @@ fn main() {
             ..BuildOptions::default()
         };
         let start = Instant::now();
-        build(
-            &rel,
-            base.dims,
-            options,
-            || (0..base.len()).map(|i| (tid(i), base.row(i))),
-            &mut |_| {},
-        )
-        .expect("build");
+        common::build_rows(&rel, &base, options);
         let build_seconds = seconds(start);
         let info = inspect(&rel).expect("inspect");
         println!(

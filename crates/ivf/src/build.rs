@@ -488,8 +488,9 @@ struct ListBuffer {
     vectors: ChainBuffer<RowItem, f32>,
     codes: Option<ChainBuffer<CodeItem, u8>>,
     pending: Vec<PendingCode>,
-    /// The pending codes' bytes, one after another.
+    /// The pending codes' bytes, `dims` to a code.
     pending_codes: Vec<u8>,
+    dims: usize,
 }
 
 impl ListBuffer {
@@ -501,6 +502,7 @@ impl ListBuffer {
                 .map(|region| ChainBuffer::new(region.layout, PageKind::Code)),
             pending: Vec::new(),
             pending_codes: Vec::new(),
+            dims: meta.dims as usize,
         }
     }
 
@@ -544,11 +546,10 @@ impl ListBuffer {
         let Some(codes) = &mut self.codes else {
             return Ok(());
         };
-        let dims = self.pending_codes.len() / self.pending.len().max(1);
         for (pending, code) in self
             .pending
             .iter()
-            .zip(self.pending_codes.chunks_exact(dims.max(1)))
+            .zip(self.pending_codes.chunks_exact(self.dims))
         {
             let item = CodeItem {
                 vector_block: start + pending.page as BlockNumber,

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::item::{CodeItem, ItemHeader, RowItem, Tid};
 use crate::meta::Meta;
 use crate::page::{Element, Layout, PageKind};
-use crate::quantizer::Quantizer;
+use crate::quantizer::{CodeTerms, Quantizer};
 use crate::storage::{Relation, WriteSet};
 
 /// Adds the row `tid` with `vector` to the index.
@@ -32,39 +32,41 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
     let row = RowItem::new(tid, !nonzero);
     let (list, head) = nearest_list(rel, &meta, &prepared)?;
     let code = match meta.codes {
-        Some(_) => {
-            let quantizer = Quantizer::read(rel, &meta)?;
+        Some(region) => {
             let mut code = Vec::with_capacity(meta.dims as usize);
-            let terms = quantizer.encode(&prepared, &mut code);
-            Some((code, terms, code_head(rel, &meta, list)?))
+            let terms = Quantizer::read(rel, &meta)?.encode(&prepared, &mut code);
+            Some(NewCode {
+                code,
+                terms,
+                head: code_head(rel, &meta, list)?,
+                layout: region.layout,
+            })
         }
         None => None,
     };
     loop {
         let (mut ws, vectors) = lock_list_page(rel, &meta, head)?;
-        let codes = match (&code, meta.codes) {
-            (Some((_, _, code_head)), Some(region)) => {
-                match lock_code_page(rel, &mut ws, &region.layout, *code_head)? {
-                    Some(target) => Some(target),
-                    // Filled and extended by another insert meanwhile: start again (nothing
-                    // was changed).
-                    None => continue,
-                }
-            }
-            _ => None,
+        let codes = match &code {
+            Some(new) => match lock_code_page(rel, &mut ws, &new.layout, new.head)? {
+                Some(target) => Some(target),
+                // Filled and extended by another insert meanwhile: start again (nothing was
+                // changed).
+                None => continue,
+            },
+            None => None,
         };
         // Every page is locked and has room or is a last page to extend: from here on nothing
         // fails but extending, which comes before any change.
         let vectors = vectors.place(&mut ws)?;
         let codes = codes.map(|target| target.place(&mut ws)).transpose()?;
         vectors.add(&mut ws, &meta.layout, PageKind::List, row, &prepared);
-        if let (Some(place), Some((code, terms, _)), Some(region)) = (&codes, &code, meta.codes) {
+        if let (Some(place), Some(new)) = (&codes, &code) {
             let item = CodeItem {
                 row,
                 vector_block: vectors.block,
-                terms: *terms,
+                terms: new.terms,
             };
-            place.add(&mut ws, &region.layout, PageKind::Code, item, code);
+            place.add(&mut ws, &new.layout, PageKind::Code, item, &new.code);
         }
         ws.commit();
         advance_hint(
@@ -75,18 +77,27 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
             head.insert,
             vectors.block,
         )?;
-        if let (Some(place), Some((_, _, code_head))) = (codes, &code) {
+        if let (Some(place), Some(new)) = (codes, &code) {
             advance_hint(
                 rel,
                 &meta,
                 list,
                 Chained::Codes,
-                code_head.insert,
+                new.head.insert,
                 place.block,
             )?;
         }
         return Ok(());
     }
+}
+
+/// A row's code, ready for its list's code chain.
+struct NewCode {
+    code: Vec<u8>,
+    terms: CodeTerms,
+    /// The code chain's head when the insert began.
+    head: ListHead,
+    layout: Layout<CodeItem, u8>,
 }
 
 /// Where an item goes: a locked page with room, or a chain's locked last page, full.

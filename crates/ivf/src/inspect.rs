@@ -141,8 +141,8 @@ impl CheckReport {
 /// Verifies the structure: page kinds, chains without cycles or shared pages, insert blocks on
 /// their chains, item counts, finite vectors, unique tids, every item in its nearest list;
 /// with codes, that every row has exactly one code in its list's code chain, naming the page
-/// that holds the row, and that each code is within its radius of the row's vector (any of
-/// these failing is an error: scans would miss or misorder the row). Reads every page; meant
+/// that holds the row, and that each code and its bound's terms are what the row's vector
+/// encodes to (any of these failing is an error: scans would miss or misorder the row). Reads every page; meant
 /// for tests and for a consistency-check SQL function.
 pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
     let meta = Meta::read(rel)?;
@@ -217,6 +217,7 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
             return Err(Error::corrupt(region.heads, "code head missing"));
         };
         let mut coded = HashSet::new();
+        let mut expected = Vec::with_capacity(dims);
         let mut insert_on_chain = false;
         walk_chain(
             rel,
@@ -240,16 +241,14 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
                     if (vector_block, row) != (item.vector_block, item.row) {
                         return Err(Error::corrupt(block, "a code does not match its row"));
                     }
-                    let error: f64 = quantizer
-                        .decode(code)
-                        .zip(&vector)
-                        .map(|(decoded, &x)| (decoded - x as f64).powi(2))
-                        .sum::<f64>()
-                        .sqrt();
-                    if error.is_nan() || error > item.terms.radius as f64 {
+                    // Encoding is deterministic: the code and its bound's terms (radius, sum,
+                    // square) must be exactly what the vector encodes to.
+                    if quantizer.encode(&vector, &mut expected) != item.terms
+                        || code != &expected[..]
+                    {
                         return Err(Error::corrupt(
                             block,
-                            "a code is farther from its vector than its radius",
+                            "a code does not match its row's vector",
                         ));
                     }
                 }
@@ -302,4 +301,112 @@ fn walk_chain<R: Relation, H: ItemHeader, T: Element>(
         visit(block, page.items(layout, block)?)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::CodeItem;
+    use crate::page::Page;
+    use crate::storage::WriteSet;
+    use crate::{build, BuildOptions, Codes, MemoryRelation};
+
+    /// An index of 200 rows of 40 dimensions in 2 lists, with codes.
+    fn index() -> MemoryRelation {
+        let rows: Vec<Vec<f32>> = (0..200)
+            .map(|i| {
+                (0..40)
+                    .map(|d| ((i * 13 + d * 7) % 29) as f32 * 0.37)
+                    .collect()
+            })
+            .collect();
+        let rel = MemoryRelation::new();
+        let options = BuildOptions {
+            lists: 2,
+            codes: Codes::Always,
+            ..BuildOptions::default()
+        };
+        let all = || {
+            rows.iter()
+                .enumerate()
+                .map(|(i, v)| (Tid::new(i as u32, 1), v))
+        };
+        build(&rel, 40, options, all, &mut |_| {}).unwrap();
+        rel
+    }
+
+    /// Changes the first code item of the first code page with `change`.
+    fn change_first_code(
+        rel: &MemoryRelation,
+        change: impl FnOnce(&mut Page, &Layout<CodeItem, u8>),
+    ) {
+        let meta = Meta::read(rel).unwrap();
+        let region = meta.codes.unwrap();
+        let first = code_heads(rel, &meta).unwrap()[0].first;
+        let mut ws = rel.begin();
+        let slot = ws.lock(first).unwrap();
+        change(ws.page_mut(slot), &region.layout);
+    }
+
+    fn first_code(page: &Page, layout: &Layout<CodeItem, u8>) -> CodeItem {
+        page.items(layout, 0).unwrap().headers[0]
+    }
+
+    #[test]
+    fn a_clean_index_with_codes_checks_clean() {
+        let report = check(&index()).unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!((report.rows, report.orphan_codes), (200, 0));
+        assert!(report.code_pages >= 2);
+    }
+
+    #[test]
+    fn codes_that_do_not_match_their_rows_are_errors() {
+        let bumped_sum = |page: &mut Page, layout: &Layout<CodeItem, u8>| {
+            let mut item = first_code(page, layout);
+            item.terms.sum += 1;
+            page.set_item_header(layout, 0, item);
+        };
+        let moved = |page: &mut Page, layout: &Layout<CodeItem, u8>| {
+            let mut item = first_code(page, layout);
+            item.vector_block += 1;
+            page.set_item_header(layout, 0, item);
+        };
+        let smaller_radius = |page: &mut Page, layout: &Layout<CodeItem, u8>| {
+            let mut item = first_code(page, layout);
+            item.terms.radius = item.terms.radius.next_down();
+            page.set_item_header(layout, 0, item);
+        };
+        let dropped = |page: &mut Page, layout: &Layout<CodeItem, u8>| {
+            let gone = first_code(page, layout).row;
+            page.retain_items(layout, |item: CodeItem, _| item.row != gone);
+        };
+        for change in [bumped_sum, moved, smaller_radius, dropped] {
+            let rel = index();
+            change_first_code(&rel, change);
+            assert!(matches!(check(&rel), Err(Error::Corrupt { .. })));
+        }
+    }
+
+    #[test]
+    fn a_code_whose_row_is_gone_is_an_orphan_not_an_error() {
+        let rel = index();
+        let meta = Meta::read(&rel).unwrap();
+        let mut gone = None;
+        change_first_code(&rel, |page, layout| gone = Some(first_code(page, layout)));
+        let gone = gone.unwrap();
+        {
+            let mut ws = rel.begin();
+            let slot = ws.lock(gone.vector_block).unwrap();
+            ws.page_mut(slot)
+                .retain_items(&meta.layout, |item: RowItem, _| item != gone.row);
+        }
+        let report = check(&rel).unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!((report.rows, report.orphan_codes), (199, 1));
+        // A scan skips it.
+        let all = crate::search(&rel, &[0.0; 40], 500, 2).unwrap();
+        assert_eq!(all.len(), 199);
+        assert!(all.iter().all(|n| n.tid != gone.row.tid()));
+    }
 }

@@ -1,17 +1,21 @@
 //! Page layout: PostgreSQL's standard page header, a small opaque header of ours, then the
-//! item headers, then the vectors, packed and 64-byte aligned.
+//! item headers, then the items' values, packed and 64-byte aligned.
 //!
 //! ```text
 //!  0        24          32                   A (64-aligned)                  pd_lower     8192
 //!  +--------+-----------+--------------------+-------------------------------+-----------+
-//!  | PG hdr | next,     | item headers       | vector 0 | vector 1 | ...      |  free     |
-//!  |        | count, id | 2 x u32 per slot   |  (dims f32 each, back to back) |  (hole)   |
+//!  | PG hdr | next,     | item headers       | values 0 | values 1 | ...      |  free     |
+//!  |        | count, id | (fixed per kind)   |  (dims values each)           |  (hole)   |
 //!  +--------+-----------+--------------------+-------------------------------+-----------+
 //!  PG header: pd_lsn u64, pd_checksum u16, pd_flags u16, pd_lower u16, pd_upper u16,
 //!             pd_special u16, pd_pagesize_version u16, pd_prune_xid u32
 //!  ours:      next block u32 (chain link), item count u16, page id u16 (kind + magic)
-//!  item header, list page:     heap block u32, heap offset | flags << 16 (u32)
-//!  item header, centroid page: first block of the list u32, insert block of the list u32
+//!  list page:       heap block u32, heap offset | flags << 16 (u32); f32 vector
+//!  centroid page:   first block of the list u32, insert block of the list u32; f32 centroid
+//!  code page:       the row's two words, its vector's block u32, the code's bound terms
+//!                   (radius f32, sum u32, square f32); one u8 per dimension
+//!  code heads page: first and insert block of a code chain; no values
+//!  quantiser page:  (no items) offsets then steps, f32, continued from page to page
 //! ```
 //!
 //! It is a standard PostgreSQL page (pd_upper = pd_special = 8192, everything in use lies below

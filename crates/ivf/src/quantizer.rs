@@ -175,8 +175,9 @@ impl Quantizer {
         Ok(Quantizer::from_parts(meta.metric, all, step))
     }
 
-    /// The decoded vector of a code (for checks).
-    pub(crate) fn decode<'a>(&'a self, code: &'a [u8]) -> impl Iterator<Item = f64> + 'a {
+    /// The decoded vector of a code.
+    #[cfg(test)]
+    fn decode<'a>(&'a self, code: &'a [u8]) -> impl Iterator<Item = f64> + 'a {
         code.iter()
             .zip(self.offset.iter().zip(&self.step))
             .map(|(&c, (&offset, &step))| offset as f64 + c as f64 * step as f64)

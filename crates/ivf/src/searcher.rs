@@ -287,7 +287,11 @@ impl Searcher {
         let mut candidates = BinaryHeap::from(candidates);
         let mut heap: BinaryHeap<Neighbor> = BinaryHeap::with_capacity(k + 1);
         while let Some(Reverse(candidate)) = candidates.pop() {
-            if heap.len() == k && heap.peek().is_some_and(|n| candidate.key > n.score) {
+            if heap.len() == k
+                && heap
+                    .peek()
+                    .is_some_and(|n| candidate.key.total_cmp(&n.score).is_gt())
+            {
                 break;
             }
             let score = if candidate.exact {

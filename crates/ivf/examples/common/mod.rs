@@ -76,6 +76,16 @@ pub fn attribute(row: usize) -> u32 {
     ((z ^ (z >> 31)) % 100) as u32
 }
 
+/// Builds an index of every row of `base` (row i as `tid(i)`) into the empty `rel`.
+pub fn build_rows(
+    rel: &fashrec_ivf::MemoryRelation,
+    base: &Vectors,
+    options: fashrec_ivf::BuildOptions,
+) -> fashrec_ivf::BuildReport {
+    let rows = || (0..base.len()).map(|i| (tid(i), base.row(i)));
+    fashrec_ivf::build(rel, base.dims, options, rows, &mut |_| {}).expect("build")
+}
+
 /// Row number to tid and back: 256 rows per heap block, like a real table would spread them.
 pub fn tid(row: usize) -> Tid {
     Tid::new((row / 256) as u32, (row % 256 + 1) as u16)
