@@ -11,12 +11,13 @@
 //!
 //! A query becomes per-dimension weights `w`, rounded to 16 bits at a scale `s` around their
 //! centre `m` (`|w_i - m - s w'_i| <= s / 2`), so the code kernel's integer sum `T' = sum c_i
-//! w'_i` is exact and `T = s T' + m sum c_i` is within `s/2 * sum c_i` of `sum c_i w_i`. Every code item carries `sum c_i`, the decoded
-//! vector's `|x^ - offset|^2` (rounded down) and a radius `R` covering `r = |x - x^|`, the
-//! distance from the stored vector `x` to its decoded vector `x^` (computed in f64 and rounded
-//! up; values outside the fitted range clamp and simply get a larger `r`). With `q` the
-//! prepared query and `g = (dims + 16) * 2^-23`, which covers the f32 rounding of the exact
-//! score (a sum of `dims` terms: Higham's `gamma_(dims+2)`, twice over):
+//! w'_i` is exact and `T = s T' + m sum c_i` is within `s/2 * sum c_i` of `sum c_i w_i`.
+//! Every code item carries `sum c_i`, the decoded vector's `|x^ - offset|^2` (rounded down) and
+//! a radius `R` covering `r = |x - x^|`, the distance from the stored vector `x` to its decoded
+//! vector `x^` (computed in f64 and rounded up; values outside the fitted range clamp and
+//! simply get a larger `r`). With `q` the prepared query and `g = (dims + 16) * 2^-23`, which
+//! covers the f32 rounding of the exact score (a sum of `dims` terms: Higham's
+//! `gamma_(dims+2)`, twice over):
 //!
 //! - L2, `R >= r`, `w = (q - offset) * step`: `|q - x^|^2 = |q - offset|^2 - 2 sum c_i w_i +
 //!   |x^ - offset|^2`, which gives a lower bound `A` of it; the triangle inequality gives `|x -
@@ -62,7 +63,7 @@ pub(crate) struct Quantizer {
     metric: Metric,
     offset: Vec<f32>,
     step: Vec<f32>,
-    /// |offset|, for the inner-product bound.
+    /// |offset|, for the inner-product bound's rounding margin.
     offset_norm: f64,
 }
 
@@ -207,17 +208,22 @@ impl Quantizer {
                     g: slack(query.len()),
                 },
             ),
-            Metric::Cosine | Metric::InnerProduct => (
-                terms.map(|((&s, _), &q)| q as f64 * s as f64).collect(),
-                Bound::Dot {
-                    base: query
-                        .iter()
-                        .zip(&self.offset)
-                        .map(|(&q, &o)| q as f64 * o as f64)
-                        .sum(),
-                    norm: norm(query.iter().map(|&q| q as f64)),
-                },
-            ),
+            Metric::Cosine | Metric::InnerProduct => {
+                (terms.map(|((&s, _), &q)| q as f64 * s as f64).collect(), {
+                    let norm = norm(query.iter().map(|&q| q as f64));
+                    Bound::Dot {
+                        base: query
+                            .iter()
+                            .zip(&self.offset)
+                            .map(|(&q, &o)| q as f64 * o as f64)
+                            .sum(),
+                        // Bounds the sum of |q_i offset_i|, which the base's rounding is
+                        // relative to.
+                        base_size: norm * self.offset_norm,
+                        norm,
+                    }
+                })
+            }
         };
         // Weights are rounded relative to their centre, which halves the range for weights
         // of one sign (the centre's share comes back through each code's sum).
@@ -275,8 +281,12 @@ pub(crate) struct CodeQuery {
 enum Bound {
     /// `|q - offset|^2`, and the slack of the exact score.
     L2 { distance: f64, g: f64 },
-    /// `q . offset` and `|q|`.
-    Dot { base: f64, norm: f64 },
+    /// `q . offset`, `|q| |offset|` and `|q|`.
+    Dot {
+        base: f64,
+        base_size: f64,
+        norm: f64,
+    },
 }
 
 impl CodeQuery {
@@ -307,9 +317,13 @@ impl CodeQuery {
                     0.0
                 }
             }
-            Bound::Dot { base, norm } => {
+            Bound::Dot {
+                base,
+                base_size,
+                norm,
+            } => {
                 let slack = rounding + norm * radius;
-                -(base + t) - slack - F64_MARGIN * (base.abs() + size + slack)
+                -(base + t) - slack - F64_MARGIN * (base_size + size + slack)
             }
         };
         round_down(bound)
@@ -490,19 +504,23 @@ mod tests {
         #[test]
         fn keys_never_exceed_scores(
             metric in metric(),
-            (dims, fit_rows, rows, q, scale) in (1usize..70).prop_flat_map(|dims| (
+            (dims, fit_rows, rows, q, scale, shift) in (1usize..70).prop_flat_map(|dims| (
                 Just(dims),
                 prop::collection::vec(prop::collection::vec(-1.0f32..1.0, dims), 0..20),
                 // Rows may fall outside the fitted range.
                 prop::collection::vec(prop::collection::vec(-1.5f32..1.5, dims), 1..20),
                 prop::collection::vec(-2.0f32..2.0, dims),
                 prop_oneof![Just(1.0f32), Just(1e-3), Just(1e4), Just(1e12)],
+                // Far from the origin, offsets and the query dwarf the differences.
+                prop_oneof![Just(0.0f32), Just(1e3), Just(-3e5)],
             )),
         ) {
             let scaled = |rows: Vec<Vec<f32>>| -> Vec<Vec<f32>> {
-                rows.into_iter().map(|r| r.into_iter().map(|x| x * scale).collect()).collect()
+                rows.into_iter()
+                    .map(|r| r.into_iter().map(|x| x * scale + shift * scale.min(1.0)).collect())
+                    .collect()
             };
-            let q: Vec<f32> = q.iter().map(|x| x * scale).collect();
+            let q: Vec<f32> = q.iter().map(|x| x * scale + shift * scale.min(1.0)).collect();
             let (fit_rows, rows) = (scaled(fit_rows), scaled(rows));
             assert_bounds(metric, dims, &fit_rows, &rows, &q);
             // A row as its own query: the tightest case for L2 (score 0 or close).
