@@ -5,7 +5,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use fashrec_distance::{active_kernel, cosine_distance, cosine_from_sums, dot, l2_squared, scalar};
+use fashrec_distance::{
+    active_kernel, code_dot, cosine_distance, cosine_from_sums, dot, l2_squared, scalar,
+};
 
 const DIMS: [usize; 3] = [64, 384, 784];
 
@@ -43,11 +45,31 @@ fn compare<R>(
     group.finish();
 }
 
+/// The code kernel, dispatched and scalar side by side, at every size: a code of `dim` bytes
+/// against 16-bit weights (what a scan of one-byte codes calls per row).
+fn compare_codes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("code_dot");
+    for dim in DIMS {
+        let code: Vec<u8> = (0..dim).map(|i| (i * 37 % 256) as u8).collect();
+        let weights: Vec<i16> = (0..dim).map(|i| (i * 7919 % 65536) as i16).collect();
+        for (label, kernel) in [
+            ("dispatched", code_dot as fn(&[u8], &[i16]) -> i64),
+            ("scalar", scalar::code_dot),
+        ] {
+            group.bench_with_input(BenchmarkId::new(label, dim), &dim, |bench, _| {
+                bench.iter(|| kernel(black_box(&code), black_box(&weights)))
+            });
+        }
+    }
+    group.finish();
+}
+
 fn distances(c: &mut Criterion) {
     eprintln!("dispatched kernel: {}", active_kernel());
     compare(c, "l2_squared", l2_squared, scalar::l2_squared);
     compare(c, "dot", dot, scalar::dot);
     compare(c, "cosine_distance", cosine_distance, scalar_cosine);
+    compare_codes(c);
 }
 
 criterion_group!(benches, distances);

@@ -6,7 +6,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::Kernels;
+use crate::{CodeKernel, Kernels};
 
 const LANES: usize = 8;
 const BLOCK: usize = 4 * LANES;
@@ -20,6 +20,18 @@ pub(crate) fn kernels() -> Option<Kernels> {
             dot,
             norm_squared,
             dot_and_norms,
+        })
+    } else {
+        None
+    }
+}
+
+/// The AVX2 code kernel, if this CPU has AVX2.
+pub(crate) fn code_kernel() -> Option<CodeKernel> {
+    if is_x86_feature_detected!("avx2") {
+        Some(CodeKernel {
+            name: "avx2",
+            dot: code_dot,
         })
     } else {
         None
@@ -50,6 +62,12 @@ fn dot_and_norms(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
     debug_assert_eq!(a.len(), b.len());
     // SAFETY: only reachable through `kernels()`, which verified avx2 and fma.
     unsafe { dot_and_norms_avx2(a, b) }
+}
+
+fn code_dot(code: &[u8], weights: &[i16]) -> i64 {
+    debug_assert_eq!(code.len(), weights.len());
+    // SAFETY: only reachable through `code_kernel()`, which verified avx2.
+    unsafe { code_dot_avx2(code, weights) }
 }
 
 /// Mask selecting the first `min(remaining, 8)` lanes, for `_mm256_maskload_ps`.
@@ -177,4 +195,65 @@ fn dot_and_norms_avx2(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
         i += LANES;
     }
     (reduce(dot), reduce(norm_a), reduce(norm_b))
+}
+
+/// Codes per 16-bit lane group: one register of weights.
+const CODE_LANES: usize = 16;
+
+/// Dimensions summed in 32-bit lanes before they are added up in 64 bits. A lane gains at
+/// most 2 * 255 * 32768 per step and takes one step in four (four accumulators) and at most
+/// three more in the tail loop, so 4096 dimensions stay far below 2^31.
+const CODE_SPAN: usize = 4096;
+
+#[target_feature(enable = "avx2")]
+fn code_dot_avx2(code: &[u8], weights: &[i16]) -> i64 {
+    let n = code.len().min(weights.len());
+    let mut total = 0i64;
+    let mut start = 0;
+    while start + CODE_LANES <= n {
+        let end = (start + CODE_SPAN).min(n);
+        let mut acc = [_mm256_setzero_si256(); 4];
+        let mut i = start;
+        while i + 4 * CODE_LANES <= end {
+            for (k, sum) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 16k + 16 <= end <= n, within both slices.
+                *sum = unsafe { code_dot_step(code, weights, i + k * CODE_LANES, *sum) };
+            }
+            i += 4 * CODE_LANES;
+        }
+        while i + CODE_LANES <= end {
+            // SAFETY: i + 16 <= end <= n.
+            acc[0] = unsafe { code_dot_step(code, weights, i, acc[0]) };
+            i += CODE_LANES;
+        }
+        let mut lanes = [0i32; 32];
+        for (k, sum) in acc.iter().enumerate() {
+            // SAFETY: each write covers 8 of the 32 lanes, in bounds.
+            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().add(8 * k) as *mut __m256i, *sum) };
+        }
+        total += lanes.iter().map(|&x| i64::from(x)).sum::<i64>();
+        start = i;
+    }
+    for j in start..n {
+        total += i64::from(code[j]) * i64::from(weights[j]);
+    }
+    total
+}
+
+/// `sum + code * weight` for the 16 dimensions from `at`, in eight 32-bit lanes (each the sum
+/// of two products, exact).
+///
+/// # Safety
+/// `at + 16` elements must be readable in both slices.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn code_dot_step(code: &[u8], weights: &[i16], at: usize, sum: __m256i) -> __m256i {
+    // SAFETY: the caller guarantees the reads; the loads have no alignment requirement.
+    let (bytes, weight) = unsafe {
+        (
+            _mm_loadu_si128(code.as_ptr().add(at) as *const __m128i),
+            _mm256_loadu_si256(weights.as_ptr().add(at) as *const __m256i),
+        )
+    };
+    _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_cvtepu8_epi16(bytes), weight))
 }

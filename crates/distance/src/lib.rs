@@ -6,6 +6,10 @@
 //! Callers pass slices of equal length. That is checked with `debug_assert!` only: in a release
 //! build, slices of different lengths never panic or read out of bounds, they are compared over
 //! the shorter length.
+//!
+//! The [`CodeKernel`] scores one-byte codes (a scalar-quantised vector, one `u8` per dimension)
+//! against a query prepared as 16-bit weights, exactly; it is dispatched the same way (AVX2 or
+//! scalar).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -52,6 +56,46 @@ fn active() -> &'static Kernels {
             .copied()
             .unwrap_or(scalar::KERNELS)
     })
+}
+
+/// The kernel over one-byte codes: the exact integer dot product of a code (one `u8` per
+/// dimension) with 16-bit weights, as a plain function pointer.
+///
+/// A scalar quantiser stores a vector as `offset_i + code_i * step_i`; a query turned into
+/// per-dimension weights, rounded to 16 bits, scores a code with one integer multiply-add per
+/// dimension (16 at a time with AVX2), and the sum is exact, so its error is only the weights'
+/// rounding, which the caller knows.
+#[derive(Clone, Copy, Debug)]
+pub struct CodeKernel {
+    /// "avx2" or "scalar".
+    pub name: &'static str,
+    /// Sum of `code_i * weight_i`, exact, over the shorter length.
+    pub dot: fn(&[u8], &[i16]) -> i64,
+}
+
+/// Every code kernel this CPU can run, slowest first; the last one is what the API uses.
+pub fn available_code_kernels() -> Vec<CodeKernel> {
+    let mut found = vec![scalar::CODE_KERNEL];
+    #[cfg(target_arch = "x86_64")]
+    found.extend(avx2::code_kernel());
+    found
+}
+
+/// The code kernel picked for this process, detected once.
+pub fn active_code_kernel() -> &'static CodeKernel {
+    static ACTIVE: OnceLock<CodeKernel> = OnceLock::new();
+    ACTIVE.get_or_init(|| {
+        available_code_kernels()
+            .last()
+            .copied()
+            .unwrap_or(scalar::CODE_KERNEL)
+    })
+}
+
+/// Sum of `code_i * weight_i`, exact, over the shorter length.
+#[inline]
+pub fn code_dot(code: &[u8], weights: &[i16]) -> i64 {
+    (active_code_kernel().dot)(code, weights)
 }
 
 /// Which implementation runtime detection picked: "avx512", "avx2+fma" or "scalar".

@@ -3,7 +3,7 @@
 //! Kept as simple single-accumulator loops on purpose; without fast-math the compiler does not
 //! reorder float sums, so these stay truly scalar.
 
-use crate::Kernels;
+use crate::{CodeKernel, Kernels};
 
 /// The scalar implementation as a kernel set.
 pub(crate) const KERNELS: Kernels = Kernels {
@@ -13,6 +13,21 @@ pub(crate) const KERNELS: Kernels = Kernels {
     norm_squared,
     dot_and_norms,
 };
+
+/// The scalar code kernel.
+pub(crate) const CODE_KERNEL: CodeKernel = CodeKernel {
+    name: "scalar",
+    dot: code_dot,
+};
+
+/// Sum of `code_i * weight_i`, exact, over the shorter length.
+pub fn code_dot(code: &[u8], weights: &[i16]) -> i64 {
+    debug_assert_eq!(code.len(), weights.len());
+    code.iter()
+        .zip(weights)
+        .map(|(&c, &w)| i64::from(c) * i64::from(w))
+        .sum()
+}
 
 /// Squared Euclidean distance over the shorter of the two lengths.
 pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {

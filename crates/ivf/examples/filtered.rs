@@ -17,9 +17,9 @@ mod common;
 use std::sync::Arc;
 
 use common::{
-    attribute, fmnist_images, fmnist_labels, ground_truth, recall_at, row_of, tid, Args, Timer,
+    attribute, fmnist_images, fmnist_labels, ground_truth, recall_at, row_of, Args, Timer,
 };
-use fashrec_ivf::{build, BuildOptions, MemoryRelation, Metric, Scan, ScanOptions, Searcher};
+use fashrec_ivf::{BuildOptions, MemoryRelation, Metric, Scan, ScanOptions, Searcher};
 
 fn main() {
     let args = Args::parse();
@@ -39,14 +39,7 @@ fn main() {
         metric: Metric::L2,
         ..BuildOptions::default()
     };
-    build(
-        &rel,
-        base.dims,
-        options,
-        || (0..base.len()).map(|i| (tid(i), base.row(i))),
-        &mut |_| {},
-    )
-    .expect("build");
+    common::build_rows(&rel, &base, options);
     let searcher = Arc::new(Searcher::open(&rel).expect("open"));
 
     type Filter = Box<dyn Fn(usize) -> bool + Sync>;

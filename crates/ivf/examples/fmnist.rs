@@ -11,14 +11,12 @@ mod common;
 use std::time::Instant;
 
 use common::{
-    exact_scan, fmnist_images, recall_at, row_of, search_recall, seconds, tid, timed_ground_truth,
-    Args, Timer,
+    exact_scan, fmnist_images, recall_at, row_of, search_recall, seconds, timed_ground_truth, Args,
+    Timer,
 };
 use std::sync::Arc;
 
-use fashrec_ivf::{
-    build, inspect, BuildOptions, MemoryRelation, Metric, Scan, ScanOptions, Searcher,
-};
+use fashrec_ivf::{inspect, BuildOptions, MemoryRelation, Metric, Scan, ScanOptions, Searcher};
 
 fn main() {
     let args = Args::parse();
@@ -68,14 +66,7 @@ fn main() {
     };
     let start = Instant::now();
     let build_cpu = common::process_cpu_seconds();
-    let report = build(
-        &rel,
-        base.dims,
-        options,
-        || (0..base.len()).map(|i| (tid(i), base.row(i))),
-        &mut |_| {},
-    )
-    .expect("build");
+    let report = common::build_rows(&rel, &base, options);
     let build_seconds = seconds(start);
     let build_cpu = common::process_cpu_seconds() - build_cpu;
     let info = inspect(&rel).expect("inspect");

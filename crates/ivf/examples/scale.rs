@@ -16,34 +16,12 @@ mod common;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{search_recall, seconds, tid, timed_ground_truth, Args, Vectors};
+use common::{search_recall, seconds, tid, timed_ground_truth, Args, Gauss, Vectors};
 use fashrec_ivf::{build, inspect, BuildOptions, BuildProgress, MemoryRelation, Metric, Searcher};
 
 /// Spread of the cluster centres, in units of the clusters' own spread: at 1.0 clusters overlap,
 /// so neighbours often lie in other lists, as with real embeddings.
 const CENTRE_SCALE: f64 = 1.0;
-
-/// SplitMix64 and Box-Muller: reproducible gaussians without a dependency.
-struct Gauss(u64);
-
-impl Gauss {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.unit();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
-    }
-}
 
 /// `n` points around `centres`, cluster chosen uniformly per point.
 fn points(n: usize, dims: usize, centres: &[f32], rng: &mut Gauss) -> Vectors {
@@ -146,6 +124,12 @@ fn main() {
     for &p in &probes {
         let (recall, wall, cpu) = search_recall(&searcher, &rel, &queries, &truth, k, p);
         let n = truth.len() as f64;
-        println!("| {} | {:.4} | {:.1} | {:.1} |", p, recall, n / wall, n / cpu);
+        println!(
+            "| {} | {:.4} | {:.1} | {:.1} |",
+            p,
+            recall,
+            n / wall,
+            n / cpu
+        );
     }
 }

@@ -21,12 +21,13 @@
 use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::centroids::nearest_in;
 use crate::error::{Error, Result};
-use crate::item::{ListHead, RowItem, Tid};
+use crate::item::{CodeItem, ItemHeader, ListHead, RowItem, Tid};
 use crate::kmeans::{self, KMeansOptions, Reservoir};
 use crate::meta::Meta;
 use crate::metric::{Metric, L2_CHUNK};
-use crate::page::{Layout, Page, PageKind, PAGE_SIZE};
+use crate::page::{Element, Layout, Page, PageKind, PAGE_SIZE};
 use crate::parallel::{default_threads, map_chunks};
+use crate::quantizer::{CodeTerms, Quantizer};
 use crate::storage::{Relation, WriteSet};
 
 /// With fewer sampled rows per list than this, recall is poor until the index is rebuilt.
@@ -57,6 +58,36 @@ pub struct BuildOptions {
     pub memory_budget: usize,
     /// Under L2, store dimensions in decreasing order of variance (see [`crate::meta`]).
     pub reorder_dimensions: bool,
+    /// Whether each list also gets a chain of one-byte codes, scanned before its vectors.
+    pub codes: Codes,
+}
+
+/// Whether an index gets code chains (see [`crate::quantizer`]): a scan then reads a list's
+/// codes, about a quarter of its vectors' bytes, and reads a full vector only for rows whose
+/// bound reaches the top.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codes {
+    /// Codes for vectors of at least [`CODES_MIN_DIMS`] dimensions, where they measured
+    /// faster (bench/ivf.md).
+    Auto,
+    /// Always codes.
+    Always,
+    /// Never codes: the index as before codes existed.
+    Never,
+}
+
+/// Dimensions from which [`Codes::Auto`] builds codes.
+pub const CODES_MIN_DIMS: usize = 128;
+
+impl Codes {
+    /// Whether vectors of `dims` get codes.
+    fn enabled(self, dims: usize) -> bool {
+        match self {
+            Codes::Auto => dims >= CODES_MIN_DIMS,
+            Codes::Always => true,
+            Codes::Never => false,
+        }
+    }
 }
 
 impl Default for BuildOptions {
@@ -71,6 +102,7 @@ impl Default for BuildOptions {
             seed: 0x5EED,
             memory_budget: usize::MAX,
             reorder_dimensions: true,
+            codes: Codes::Auto,
         }
     }
 }
@@ -113,7 +145,12 @@ pub struct Builder {
 impl Builder {
     /// Checks the options and sizes the sample to the memory budget.
     pub fn new(dims: usize, options: BuildOptions) -> Result<Builder> {
-        let meta = Meta::new(dims, options.lists, options.metric)?;
+        let meta = Meta::new(
+            dims,
+            options.lists,
+            options.metric,
+            options.codes.enabled(dims),
+        )?;
         if options.threads == 0 {
             return Err(Error::InvalidOption("threads must be at least 1".into()));
         }
@@ -122,7 +159,8 @@ impl Builder {
         let least = lists
             .saturating_mul(options.min_samples_per_list as usize)
             .min(wanted);
-        let need = |samples: usize| peak_memory(dims, lists, options.threads, samples);
+        let codes = meta.has_codes();
+        let need = |samples: usize| peak_memory(dims, lists, options.threads, samples, codes);
         if need(least) > options.memory_budget {
             return Err(Error::MemoryBudget {
                 required: need(least),
@@ -202,6 +240,10 @@ impl Builder {
         );
         self.meta.sample_rows = self.reservoir.len() as u64;
         let centroids = clusters.centroids;
+        let quantizer = self
+            .meta
+            .codes
+            .map(|_| Quantizer::fit(self.meta.metric, self.reservoir.samples(), dims));
         // The reservoir is no longer needed: free it before loading needs its own memory.
         drop(std::mem::replace(
             &mut self.reservoir,
@@ -210,7 +252,7 @@ impl Builder {
 
         write_new_page(rel, 0, |page| self.meta.write(page))?;
         // List heads are not known yet: `finish` fills them in.
-        let layout = self.meta.layout;
+        let layout = self.meta.centroid_layout;
         for (index, chunk) in centroids.chunks(self.meta.per_page() * dims).enumerate() {
             let block = self.meta.centroid_slot(0).0 + index as BlockNumber;
             write_new_page(rel, block, |page| {
@@ -222,10 +264,29 @@ impl Builder {
             })?;
         }
         let lists = self.options.lists as usize;
+        if let (Some(region), Some(quantizer)) = (self.meta.codes, &quantizer) {
+            for index in 0..region.quantizer_pages {
+                write_new_page(rel, region.quantizer + index, |page| {
+                    quantizer.write_page(index, page)
+                })?;
+            }
+            let per_page = region.head_layout.capacity();
+            for index in 0..region.head_pages {
+                let heads = (lists - index as usize * per_page).min(per_page);
+                write_new_page(rel, region.heads + index, |page| {
+                    page.init(PageKind::CodeHeads);
+                    for _ in 0..heads {
+                        page.push_item(&region.head_layout, ListHead::UNSET, &[]);
+                    }
+                })?;
+            }
+        }
+        let codes = self.meta.has_codes();
         let batch_rows = batch_rows(dims);
-        let fixed = loading_memory(dims, lists, 0);
-        let run_pages =
-            (self.options.memory_budget.saturating_sub(fixed) / (lists * BUFFER_PAGE_BYTES)).max(1);
+        let fixed = loading_memory(dims, lists, 0, codes);
+        let per_run_page = loading_memory(dims, lists, 1, codes) - fixed;
+        let run_pages = (self.options.memory_budget.saturating_sub(fixed) / per_run_page).max(1);
+        let buffers = (0..lists).map(|_| ListBuffer::new(&self.meta)).collect();
         Ok(Loader {
             rel,
             meta: self.meta,
@@ -236,7 +297,9 @@ impl Builder {
             batch_items: Vec::with_capacity(batch_rows),
             batch_rows,
             scratch: self.scratch,
-            buffers: (0..lists).map(|_| ListBuffer::default()).collect(),
+            buffers,
+            quantizer,
+            code: Vec::with_capacity(dims),
             run_pages,
             rows: 0,
         })
@@ -277,18 +340,25 @@ fn batch_rows(dims: usize) -> usize {
     (BATCH_BYTES / (dims * 4 + 12)).clamp(256, 16384)
 }
 
-/// Bytes of the loading phase with `run_pages` buffered pages per list.
-fn loading_memory(dims: usize, lists: usize, run_pages: usize) -> usize {
-    lists * (run_pages * BUFFER_PAGE_BYTES + 64)
-        + lists * dims * 4
-        + batch_rows(dims) * (dims * 4 + 16)
+/// Bytes of the loading phase with `run_pages` buffered list pages per list; with codes, each
+/// list also holds the codes of those rows (until their vectors' blocks are known) and up to
+/// as many code pages as they fill, plus one.
+fn loading_memory(dims: usize, lists: usize, run_pages: usize, codes: bool) -> usize {
+    let mut per_list = run_pages * BUFFER_PAGE_BYTES + 64;
+    if codes {
+        let rows = run_pages * Layout::<RowItem, f32>::new(dims).map_or(1, |l| l.capacity());
+        let per_code_page = Layout::<CodeItem, u8>::new(dims).map_or(1, |l| l.capacity());
+        per_list += rows * (dims + size_of::<PendingCode>())
+            + (rows.div_ceil(per_code_page) + 1) * BUFFER_PAGE_BYTES;
+    }
+    lists * per_list + lists * dims * 4 + batch_rows(dims) * (dims * 4 + 16)
 }
 
 /// Peak bytes of a build with a sample of `samples` rows: the larger of the k-means phase
 /// (sample, bounds, per-thread sums) and the loading phase with one buffered page per list.
-fn peak_memory(dims: usize, lists: usize, threads: usize, samples: usize) -> usize {
+fn peak_memory(dims: usize, lists: usize, threads: usize, samples: usize, codes: bool) -> usize {
     let clustering = samples * dims * 4 + kmeans::memory_required(samples, dims, lists, threads);
-    clustering.max(loading_memory(dims, lists, 1))
+    clustering.max(loading_memory(dims, lists, 1, codes))
 }
 
 /// Appends block `expected` to `rel` and fills it with `fill`, in one atomic change.
@@ -309,43 +379,57 @@ fn write_new_page<R: Relation>(
     Ok(())
 }
 
-/// One list while loading: pages filled in memory and not yet written, and its chain so far.
-#[derive(Default)]
-struct ListBuffer {
+/// One chain while loading: pages filled in memory and not yet written, and the chain so far.
+struct ChainBuffer<H, T> {
+    layout: Layout<H, T>,
+    kind: PageKind,
     pages: Vec<Box<Page>>,
     first: Option<BlockNumber>,
     last: Option<BlockNumber>,
 }
 
-impl ListBuffer {
-    /// Adds one item, starting a new buffered page when the last is full; returns false when
-    /// that would exceed `run_pages` (the caller writes the run out first).
-    fn push(&mut self, layout: &Layout, run_pages: usize, header: RowItem, row: &[f32]) -> bool {
-        if let Some(page) = self.pages.last_mut() {
-            if page.push_item(layout, header, row) {
-                return true;
-            }
+impl<H: ItemHeader, T: Element> ChainBuffer<H, T> {
+    fn new(layout: Layout<H, T>, kind: PageKind) -> Self {
+        ChainBuffer {
+            layout,
+            kind,
+            pages: Vec::new(),
+            first: None,
+            last: None,
         }
-        if self.pages.len() >= run_pages {
-            return false;
-        }
-        let mut page = Page::zeroed();
-        page.init(PageKind::List);
-        // Cannot fail on an empty page: Layout guarantees one item fits.
-        page.push_item(layout, header, row);
-        self.pages.push(page);
-        true
     }
 
-    /// Writes the buffered pages as consecutive new blocks, linked in order, then links the run
-    /// from the chain's last page. Until that last change the run is unreachable, so the chain
-    /// is consistent after every commit; consecutive blocks let scans read a list sequentially.
-    fn write_run<R: Relation>(&mut self, rel: &R) -> Result<()> {
+    /// Adds one item, starting a new buffered page when the last is full; returns the index of
+    /// its page among the buffered ones, or `None` when that would exceed `max_pages` (the
+    /// caller writes the run out first).
+    fn push(&mut self, max_pages: usize, header: H, values: &[T]) -> Option<usize> {
+        if let Some(page) = self.pages.last_mut() {
+            if page.push_item(&self.layout, header, values) {
+                return Some(self.pages.len() - 1);
+            }
+        }
+        if self.pages.len() >= max_pages {
+            return None;
+        }
+        let mut page = Page::zeroed();
+        page.init(self.kind);
+        // Cannot fail on an empty page: Layout guarantees one item fits.
+        page.push_item(&self.layout, header, values);
+        self.pages.push(page);
+        Some(self.pages.len() - 1)
+    }
+
+    /// Writes the first `count` buffered pages as consecutive new blocks, linked in order, then
+    /// links the run from the chain's last page; returns the run's first block. Until that
+    /// last change the run is unreachable, so the chain is consistent after every commit;
+    /// consecutive blocks let scans read a chain sequentially.
+    fn write_run<R: Relation>(&mut self, rel: &R, count: usize) -> Result<BlockNumber> {
         let start = rel.nblocks();
-        let count = self.pages.len() as BlockNumber;
-        for (i, page) in self.pages.iter_mut().enumerate() {
+        let count = count.min(self.pages.len());
+        let end = start + count as BlockNumber;
+        for (i, page) in self.pages.iter_mut().take(count).enumerate() {
             let block = start + i as BlockNumber;
-            page.set_next(if block + 1 < start + count {
+            page.set_next(if block + 1 < end {
                 block + 1
             } else {
                 INVALID_BLOCK
@@ -353,19 +437,134 @@ impl ListBuffer {
             write_new_page(rel, block, |target| target.copy_from(page))?;
         }
         if count == 0 {
-            return Ok(());
+            return Ok(start);
         }
         match self.last {
             Some(last) => {
                 let mut ws = rel.begin();
                 let slot = ws.lock(last)?;
-                ws.page(slot).expect_kind(PageKind::List, last)?;
+                ws.page(slot).expect_kind(self.kind, last)?;
                 ws.page_mut(slot).set_next(start);
             }
             None => self.first = Some(start),
         }
-        self.last = Some(start + count - 1);
-        self.pages.clear();
+        self.last = Some(end - 1);
+        self.pages.drain(..count);
+        Ok(start)
+    }
+
+    /// Writes whatever is buffered (at least one page, so that inserts never create a
+    /// chain) and returns the chain's head.
+    fn finish<R: Relation>(&mut self, rel: &R) -> Result<ListHead> {
+        if self.pages.is_empty() && self.last.is_none() {
+            let mut page = Page::zeroed();
+            page.init(self.kind);
+            self.pages.push(page);
+        }
+        self.write_run(rel, self.pages.len())?;
+        match (self.first, self.last) {
+            (Some(first), Some(last)) => Ok(ListHead {
+                first,
+                insert: last,
+            }),
+            _ => Err(Error::corrupt(
+                INVALID_BLOCK,
+                "a list was left without pages",
+            )),
+        }
+    }
+}
+
+/// A row's code waiting for its vector's block: the code's header, with the index of the
+/// vector's page among the buffered ones in place of the block.
+#[derive(Clone, Copy)]
+struct PendingCode {
+    item: CodeItem,
+    page: usize,
+}
+
+/// One list while loading: its vector chain and, with codes, its code chain.
+struct ListBuffer {
+    vectors: ChainBuffer<RowItem, f32>,
+    codes: Option<ChainBuffer<CodeItem, u8>>,
+    pending: Vec<PendingCode>,
+    /// The pending codes' bytes, `dims` to a code.
+    pending_codes: Vec<u8>,
+    dims: usize,
+}
+
+impl ListBuffer {
+    fn new(meta: &Meta) -> Self {
+        ListBuffer {
+            vectors: ChainBuffer::new(meta.layout, PageKind::List),
+            codes: meta
+                .codes
+                .map(|region| ChainBuffer::new(region.layout, PageKind::Code)),
+            pending: Vec::new(),
+            pending_codes: Vec::new(),
+            dims: meta.dims as usize,
+        }
+    }
+
+    /// Adds a row and, with codes, its code and terms; writes the buffered runs first when
+    /// the row's page would exceed `run_pages`.
+    fn push<R: Relation>(
+        &mut self,
+        rel: &R,
+        run_pages: usize,
+        row: RowItem,
+        vector: &[f32],
+        code: Option<(&[u8], CodeTerms)>,
+    ) -> Result<()> {
+        let page = match self.vectors.push(run_pages, row, vector) {
+            Some(page) => page,
+            None => {
+                self.write_runs(rel, false)?;
+                // Cannot fail: the buffer is empty now.
+                self.vectors.push(run_pages, row, vector).unwrap_or(0)
+            }
+        };
+        if let Some((code, terms)) = code {
+            self.pending.push(PendingCode {
+                item: CodeItem {
+                    row,
+                    vector_block: INVALID_BLOCK,
+                    terms,
+                },
+                page,
+            });
+            self.pending_codes.extend_from_slice(code);
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered vector pages as a run; then, now that the blocks of their vectors
+    /// are known, adds the pending codes to the code pages and writes those, except a last
+    /// page with room unless `finishing`.
+    fn write_runs<R: Relation>(&mut self, rel: &R, finishing: bool) -> Result<()> {
+        let start = self.vectors.write_run(rel, self.vectors.pages.len())?;
+        let Some(codes) = &mut self.codes else {
+            return Ok(());
+        };
+        for (pending, code) in self
+            .pending
+            .iter()
+            .zip(self.pending_codes.chunks_exact(self.dims))
+        {
+            let item = CodeItem {
+                vector_block: start + pending.page as BlockNumber,
+                ..pending.item
+            };
+            codes.push(usize::MAX, item, code);
+        }
+        self.pending.clear();
+        self.pending_codes.clear();
+        let keep_last = !finishing
+            && codes
+                .pages
+                .last()
+                .is_some_and(|page| page.has_room(&codes.layout));
+        codes.write_run(rel, codes.pages.len() - keep_last as usize)?;
         Ok(())
     }
 }
@@ -382,7 +581,9 @@ pub struct Loader<'r, R: Relation> {
     batch_rows: usize,
     scratch: Vec<f32>,
     buffers: Vec<ListBuffer>,
-    /// Pages a list may buffer before they are written (what the memory budget allows).
+    quantizer: Option<Quantizer>,
+    code: Vec<u8>,
+    /// List pages a list may buffer before they are written (what the memory budget allows).
     run_pages: usize,
     rows: u64,
 }
@@ -417,15 +618,22 @@ impl<R: Relation> Loader<'_, R> {
                 *list = nearest_in(centroids, dims, scorer, row);
             }
         });
-        let layout = self.meta.layout;
         for (i, &list) in lists.iter().enumerate() {
-            let header = self.batch_items[i];
             let row = &self.batch[i * dims..(i + 1) * dims];
-            let buffer = &mut self.buffers[list as usize];
-            if !buffer.push(&layout, self.run_pages, header, row) {
-                buffer.write_run(self.rel)?;
-                buffer.push(&layout, self.run_pages, header, row);
-            }
+            let code = match &self.quantizer {
+                Some(quantizer) => {
+                    let terms = quantizer.encode(row, &mut self.code);
+                    Some((&self.code[..], terms))
+                }
+                None => None,
+            };
+            self.buffers[list as usize].push(
+                self.rel,
+                self.run_pages,
+                self.batch_items[i],
+                row,
+                code,
+            )?;
         }
         self.rows += lists.len() as u64;
         self.batch.clear();
@@ -433,40 +641,38 @@ impl<R: Relation> Loader<'_, R> {
         Ok(())
     }
 
-    /// Writes what is still buffered, fills in every list's first and insert blocks, and
-    /// records the row count on the meta page.
+    /// Writes what is still buffered, fills in every list's first and insert blocks (of both
+    /// chains), and records the row count on the meta page.
     pub fn finish(mut self, progress: &mut dyn FnMut(BuildProgress)) -> Result<BuildReport> {
         self.flush_batch()?;
         progress(BuildProgress::Loading { rows: self.rows });
         let mut heads = Vec::with_capacity(self.buffers.len());
+        let mut code_heads = Vec::with_capacity(self.buffers.len());
         for buffer in &mut self.buffers {
-            if buffer.pages.is_empty() && buffer.last.is_none() {
-                // Every list has at least one page, so inserts never create a chain.
-                let mut page = Page::zeroed();
-                page.init(PageKind::List);
-                buffer.pages.push(page);
-            }
-            buffer.write_run(self.rel)?;
-            match (buffer.first, buffer.last) {
-                (Some(first), Some(last)) => heads.push(ListHead {
-                    first,
-                    insert: last,
-                }),
-                _ => {
-                    return Err(Error::corrupt(
-                        INVALID_BLOCK,
-                        "a list was left without pages",
-                    ))
-                }
+            buffer.write_runs(self.rel, true)?;
+            heads.push(buffer.vectors.finish(self.rel)?);
+            if let Some(codes) = &mut buffer.codes {
+                code_heads.push(codes.finish(self.rel)?);
             }
         }
-        let layout = self.meta.layout;
+        let layout = self.meta.centroid_layout;
         for (index, chunk) in heads.chunks(self.meta.per_page()).enumerate() {
-            let mut ws = self.rel.begin();
-            let slot = ws.lock(self.meta.centroid_slot(0).0 + index as BlockNumber)?;
-            let page = ws.page_mut(slot);
-            for (i, &head) in chunk.iter().enumerate() {
-                page.set_item_header(&layout, i, head);
+            set_heads(
+                self.rel,
+                self.meta.centroid_slot(0).0 + index as BlockNumber,
+                chunk,
+                &layout,
+            )?;
+        }
+        if let Some(region) = self.meta.codes {
+            let per_page = region.head_layout.capacity();
+            for (index, chunk) in code_heads.chunks(per_page).enumerate() {
+                set_heads(
+                    self.rel,
+                    region.heads + index as BlockNumber,
+                    chunk,
+                    &region.head_layout,
+                )?;
             }
         }
         self.meta.built_rows = self.rows;
@@ -484,6 +690,22 @@ impl<R: Relation> Loader<'_, R> {
             blocks: self.rel.nblocks(),
         })
     }
+}
+
+/// Overwrites the list heads of one page of heads, in one atomic change.
+fn set_heads<R: Relation, T: Element>(
+    rel: &R,
+    block: BlockNumber,
+    heads: &[ListHead],
+    layout: &Layout<ListHead, T>,
+) -> Result<()> {
+    let mut ws = rel.begin();
+    let slot = ws.lock(block)?;
+    let page = ws.page_mut(slot);
+    for (i, &head) in heads.iter().enumerate() {
+        page.set_item_header(layout, i, head);
+    }
+    Ok(())
 }
 
 /// Builds an index in the empty `rel` from `rows`, which is called twice (sampling, loading).

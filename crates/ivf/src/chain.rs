@@ -64,16 +64,17 @@ impl Chain {
         self.next = next;
     }
 
-    /// Steps onto the next page and reads it under a shared lock, checked to be a list page.
+    /// Steps onto the next page and reads it under a shared lock, checked to be of `kind`.
     pub(crate) fn next_page<'r, R: Relation>(
         &mut self,
         rel: &'r R,
+        kind: PageKind,
     ) -> Result<Option<(BlockNumber, R::ReadGuard<'r>)>> {
         let Some(block) = self.step(rel)? else {
             return Ok(None);
         };
         let page = rel.read(block)?;
-        page.expect_kind(PageKind::List, block)?;
+        page.expect_kind(kind, block)?;
         self.follow(page.next());
         Ok(Some((block, page)))
     }
@@ -101,7 +102,7 @@ mod tests {
     fn walk(rel: &MemoryRelation, start: BlockNumber) -> Result<Vec<BlockNumber>> {
         let mut chain = Chain::new(start);
         let mut seen = Vec::new();
-        while let Some((block, _)) = chain.next_page(rel)? {
+        while let Some((block, _)) = chain.next_page(rel, PageKind::List)? {
             seen.push(block);
         }
         Ok(seen)

@@ -1,14 +1,15 @@
 //! Looking inside an index: list sizes and balance, every stored tid, and a structural check.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::block::BlockNumber;
-use crate::centroids::{for_each_centroid, nearest_in, ListHead};
+use crate::centroids::{code_heads, for_each_centroid, nearest_in, ListHead};
 use crate::chain::Chain;
 use crate::error::{Error, Result};
-use crate::item::{RowItem, Tid};
+use crate::item::{ItemHeader, RowItem, Tid};
 use crate::meta::{Meta, META_BLOCK};
-use crate::page::Items;
+use crate::page::{Element, Items, Layout, PageKind};
+use crate::quantizer::Quantizer;
 use crate::storage::Relation;
 
 /// An index's shape.
@@ -22,6 +23,8 @@ pub struct IndexInfo {
     pub list_sizes: Vec<u64>,
     /// Pages in each list's chain.
     pub list_pages: Vec<u32>,
+    /// Pages in each list's code chain (empty without codes).
+    pub code_pages: Vec<u32>,
     /// Items in all lists.
     pub rows: u64,
     /// Largest list over the mean list (1.0 is perfect balance; 0 for an empty index).
@@ -40,13 +43,30 @@ pub fn inspect<R: Relation>(rel: &R) -> Result<IndexInfo> {
     let mut list_pages = Vec::with_capacity(heads.len());
     for head in &heads {
         let (mut items, mut pages) = (0u64, 0u32);
-        walk_chain(rel, &meta, head.first, |_, page_items| {
-            items += page_items.len() as u64;
-            pages += 1;
-            Ok(())
-        })?;
+        walk_chain(
+            rel,
+            &meta.layout,
+            PageKind::List,
+            head.first,
+            |_, page_items| {
+                items += page_items.len() as u64;
+                pages += 1;
+                Ok(())
+            },
+        )?;
         list_sizes.push(items);
         list_pages.push(pages);
+    }
+    let mut code_pages = Vec::new();
+    if let Some(region) = meta.codes {
+        for head in code_heads(rel, &meta)? {
+            let mut pages = 0u32;
+            walk_chain(rel, &region.layout, PageKind::Code, head.first, |_, _| {
+                pages += 1;
+                Ok(())
+            })?;
+            code_pages.push(pages);
+        }
     }
     let rows: u64 = list_sizes.iter().sum();
     let mean = rows as f64 / list_sizes.len().max(1) as f64;
@@ -67,6 +87,7 @@ pub fn inspect<R: Relation>(rel: &R) -> Result<IndexInfo> {
         blocks: rel.nblocks(),
         list_sizes,
         list_pages,
+        code_pages,
         rows,
         imbalance,
         coefficient_of_variation,
@@ -79,7 +100,7 @@ pub fn collect_tids<R: Relation>(rel: &R) -> Result<Vec<Tid>> {
     let meta = Meta::read(rel)?;
     let mut tids = Vec::new();
     for head in list_heads(rel, &meta)? {
-        walk_chain(rel, &meta, head.first, |_, items| {
+        walk_chain(rel, &meta.layout, PageKind::List, head.first, |_, items| {
             tids.extend(items.headers.iter().map(RowItem::tid));
             Ok(())
         })?;
@@ -103,6 +124,11 @@ pub struct CheckReport {
     pub duplicate_tids: Vec<Tid>,
     /// Items not in the list of their nearest centroid (none are expected).
     pub misplaced: u64,
+    /// Pages in code chains.
+    pub code_pages: u64,
+    /// Codes whose row is not on its list page (a crash between a vacuum's passes over a
+    /// list's two chains leaves them; scans skip them and the next vacuum removes them).
+    pub orphan_codes: u64,
 }
 
 impl CheckReport {
@@ -113,8 +139,11 @@ impl CheckReport {
 }
 
 /// Verifies the structure: page kinds, chains without cycles or shared pages, insert blocks on
-/// their chains, item counts, finite vectors, unique tids, every item in its nearest list.
-/// Reads every page; meant for tests and for a consistency-check SQL function.
+/// their chains, item counts, finite vectors, unique tids, every item in its nearest list;
+/// with codes, that every row has exactly one code in its list's code chain, naming the page
+/// that holds the row, and that each code and its bound's terms are what the row's vector
+/// encodes to (any of these failing is an error: scans would miss or misorder the row). Reads every page; meant
+/// for tests and for a consistency-check SQL function.
 pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
     let meta = Meta::read(rel)?;
     let dims = meta.dims as usize;
@@ -129,34 +158,111 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
     let mut reached: HashSet<BlockNumber> = HashSet::new();
     reached.insert(META_BLOCK);
     reached.extend((0..meta.centroid_pages).map(|i| meta.centroid_slot(0).0 + i));
+    let codes = match meta.codes {
+        Some(region) => {
+            reached.extend(region.quantizer..region.heads + region.head_pages);
+            Some((
+                region,
+                Quantizer::read(rel, &meta)?,
+                code_heads(rel, &meta)?,
+            ))
+        }
+        None => None,
+    };
     let mut tids = Vec::new();
     for (list, head) in heads.iter().enumerate() {
+        // With codes: each row's page and vector, until its code is found.
+        let mut rows: HashMap<Tid, (BlockNumber, RowItem, Vec<f32>)> = HashMap::new();
         let mut insert_on_chain = false;
-        walk_chain(rel, &meta, head.first, |block, items| {
-            if !reached.insert(block) {
-                return Err(Error::corrupt(block, "page belongs to two chains"));
-            }
-            insert_on_chain |= block == head.insert;
-            report.list_pages += 1;
-            for (item, vector) in items.iter() {
-                let tid = item.tid();
-                if vector.iter().any(|x| !x.is_finite()) {
-                    return Err(Error::corrupt(block, "stored vector is not finite"));
+        walk_chain(
+            rel,
+            &meta.layout,
+            PageKind::List,
+            head.first,
+            |block, items| {
+                if !reached.insert(block) {
+                    return Err(Error::corrupt(block, "page belongs to two chains"));
                 }
-                tids.push(tid);
-                report.rows += 1;
-                if !item.zero_norm() && nearest_in(&centroids, dims, scorer, vector) != list as u32
-                {
-                    report.misplaced += 1;
+                insert_on_chain |= block == head.insert;
+                report.list_pages += 1;
+                for (item, vector) in items.iter() {
+                    let tid = item.tid();
+                    if vector.iter().any(|x| !x.is_finite()) {
+                        return Err(Error::corrupt(block, "stored vector is not finite"));
+                    }
+                    tids.push(tid);
+                    report.rows += 1;
+                    if !item.zero_norm()
+                        && nearest_in(&centroids, dims, scorer, vector) != list as u32
+                    {
+                        report.misplaced += 1;
+                    }
+                    if codes.is_some() {
+                        rows.insert(tid, (block, item, vector.to_vec()));
+                    }
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         if !insert_on_chain {
             return Err(Error::corrupt(
                 head.insert,
                 "insert block is not on its list's chain",
             ));
+        }
+        let Some((region, quantizer, code_heads)) = &codes else {
+            continue;
+        };
+        let Some(code_head) = code_heads.get(list) else {
+            return Err(Error::corrupt(region.heads, "code head missing"));
+        };
+        let mut coded = HashSet::new();
+        let mut expected = Vec::with_capacity(dims);
+        let mut insert_on_chain = false;
+        walk_chain(
+            rel,
+            &region.layout,
+            PageKind::Code,
+            code_head.first,
+            |block, items| {
+                if !reached.insert(block) {
+                    return Err(Error::corrupt(block, "page belongs to two chains"));
+                }
+                insert_on_chain |= block == code_head.insert;
+                report.code_pages += 1;
+                for (item, code) in items.iter() {
+                    if !coded.insert(item.row.tid()) {
+                        return Err(Error::corrupt(block, "a row has two codes"));
+                    }
+                    let Some((vector_block, row, vector)) = rows.remove(&item.row.tid()) else {
+                        report.orphan_codes += 1;
+                        continue;
+                    };
+                    if (vector_block, row) != (item.vector_block, item.row) {
+                        return Err(Error::corrupt(block, "a code does not match its row"));
+                    }
+                    // Encoding is deterministic: the code and its bound's terms (radius, sum,
+                    // square) must be exactly what the vector encodes to.
+                    if quantizer.encode(&vector, &mut expected) != item.terms
+                        || code != &expected[..]
+                    {
+                        return Err(Error::corrupt(
+                            block,
+                            "a code does not match its row's vector",
+                        ));
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        if !insert_on_chain {
+            return Err(Error::corrupt(
+                code_head.insert,
+                "insert block is not on its list's code chain",
+            ));
+        }
+        if let Some((block, _, _)) = rows.values().next() {
+            return Err(Error::corrupt(*block, "a row has no code"));
         }
     }
     for block in 0..rel.nblocks() {
@@ -182,16 +288,125 @@ fn list_heads<R: Relation>(rel: &R, meta: &Meta) -> Result<Vec<ListHead>> {
     Ok(heads)
 }
 
-/// Calls `visit(block, items)` for every page of a chain.
-fn walk_chain<R: Relation>(
+/// Calls `visit(block, items)` for every page of a chain of `kind`.
+fn walk_chain<R: Relation, H: ItemHeader, T: Element>(
     rel: &R,
-    meta: &Meta,
+    layout: &Layout<H, T>,
+    kind: PageKind,
     first: BlockNumber,
-    mut visit: impl FnMut(BlockNumber, Items<'_, RowItem>) -> Result<()>,
+    mut visit: impl FnMut(BlockNumber, Items<'_, H, T>) -> Result<()>,
 ) -> Result<()> {
     let mut chain = Chain::new(first);
-    while let Some((block, page)) = chain.next_page(rel)? {
-        visit(block, page.items(&meta.layout, block)?)?;
+    while let Some((block, page)) = chain.next_page(rel, kind)? {
+        visit(block, page.items(layout, block)?)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::CodeItem;
+    use crate::page::Page;
+    use crate::storage::WriteSet;
+    use crate::{build, BuildOptions, Codes, MemoryRelation};
+
+    /// An index of 200 rows of 40 dimensions in 2 lists, with codes.
+    fn index() -> MemoryRelation {
+        let rows: Vec<Vec<f32>> = (0..200)
+            .map(|i| {
+                (0..40)
+                    .map(|d| ((i * 13 + d * 7) % 29) as f32 * 0.37)
+                    .collect()
+            })
+            .collect();
+        let rel = MemoryRelation::new();
+        let options = BuildOptions {
+            lists: 2,
+            codes: Codes::Always,
+            ..BuildOptions::default()
+        };
+        let all = || {
+            rows.iter()
+                .enumerate()
+                .map(|(i, v)| (Tid::new(i as u32, 1), v))
+        };
+        build(&rel, 40, options, all, &mut |_| {}).unwrap();
+        rel
+    }
+
+    /// Changes the first code item of the first code page with `change`.
+    fn change_first_code(
+        rel: &MemoryRelation,
+        change: impl FnOnce(&mut Page, &Layout<CodeItem, u8>),
+    ) {
+        let meta = Meta::read(rel).unwrap();
+        let region = meta.codes.unwrap();
+        let first = code_heads(rel, &meta).unwrap()[0].first;
+        let mut ws = rel.begin();
+        let slot = ws.lock(first).unwrap();
+        change(ws.page_mut(slot), &region.layout);
+    }
+
+    fn first_code(page: &Page, layout: &Layout<CodeItem, u8>) -> CodeItem {
+        page.items(layout, 0).unwrap().headers[0]
+    }
+
+    #[test]
+    fn a_clean_index_with_codes_checks_clean() {
+        let report = check(&index()).unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!((report.rows, report.orphan_codes), (200, 0));
+        assert!(report.code_pages >= 2);
+    }
+
+    #[test]
+    fn codes_that_do_not_match_their_rows_are_errors() {
+        let bumped_sum = |page: &mut Page, layout: &Layout<CodeItem, u8>| {
+            let mut item = first_code(page, layout);
+            item.terms.sum += 1;
+            page.set_item_header(layout, 0, item);
+        };
+        let moved = |page: &mut Page, layout: &Layout<CodeItem, u8>| {
+            let mut item = first_code(page, layout);
+            item.vector_block += 1;
+            page.set_item_header(layout, 0, item);
+        };
+        let smaller_radius = |page: &mut Page, layout: &Layout<CodeItem, u8>| {
+            let mut item = first_code(page, layout);
+            item.terms.radius = item.terms.radius.next_down();
+            page.set_item_header(layout, 0, item);
+        };
+        let dropped = |page: &mut Page, layout: &Layout<CodeItem, u8>| {
+            let gone = first_code(page, layout).row;
+            page.retain_items(layout, |item: CodeItem, _| item.row != gone);
+        };
+        for change in [bumped_sum, moved, smaller_radius, dropped] {
+            let rel = index();
+            change_first_code(&rel, change);
+            assert!(matches!(check(&rel), Err(Error::Corrupt { .. })));
+        }
+    }
+
+    #[test]
+    fn a_code_whose_row_is_gone_is_an_orphan_not_an_error() {
+        let rel = index();
+        let meta = Meta::read(&rel).unwrap();
+        let mut gone = None;
+        change_first_code(&rel, |page, layout| gone = Some(first_code(page, layout)));
+        let gone = gone.unwrap();
+        {
+            let mut ws = rel.begin();
+            let slot = ws.lock(gone.vector_block).unwrap();
+            ws.page_mut(slot)
+                .retain_items(&meta.layout, |item: RowItem, _| item != gone.row);
+        }
+        let report = check(&rel).unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!((report.rows, report.orphan_codes), (199, 1));
+        // A scan skips it.
+        let all = crate::search(&rel, &[0.0; 40], 500, 2).unwrap();
+        assert_eq!(all.len(), 199);
+        assert!(all.iter().all(|n| n.tid != gone.row.tid()));
+    }
 }

@@ -1,12 +1,14 @@
-//! Item headers: the 8 bytes stored for each item beside its vector, typed by page kind.
+//! Item headers: the bytes stored for each item beside its values, typed by page kind.
 //!
-//! A list page's item points at a heap row; a centroid page's item holds its list's entry
-//! points. Both are two native-endian u32 words on disk, so the layout matches what earlier
-//! builds wrote.
+//! A list page's item points at a heap row; a centroid page's item (and a code heads page's)
+//! holds a chain's entry points. Both are two native-endian u32 words on disk, so the layout
+//! matches what earlier builds wrote. A code page's item is a row's item, the block of the list
+//! page holding the row's vector, and the terms of the code's bound: six words.
 
 use bytemuck::{Pod, Zeroable};
 
 use crate::block::{BlockNumber, INVALID_BLOCK};
+use crate::quantizer::CodeTerms;
 
 /// A heap tuple's address, PostgreSQL's `ItemPointerData`: block and line pointer offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,17 +26,34 @@ impl Tid {
     }
 }
 
-/// Bytes of one item header on a page.
-pub(crate) const ITEM_HEADER_SIZE: usize = 8;
-
-/// A header type of some page kind: `ITEM_HEADER_SIZE` bytes, any bit pattern valid.
+/// A header type of some page kind: any bit pattern valid, a multiple of 4 bytes.
 pub(crate) trait ItemHeader: Pod {}
 
 impl ItemHeader for RowItem {}
 impl ItemHeader for ListHead {}
+impl ItemHeader for CodeItem {}
 
-const _: () = assert!(size_of::<RowItem>() == ITEM_HEADER_SIZE);
-const _: () = assert!(size_of::<ListHead>() == ITEM_HEADER_SIZE);
+const _: () = assert!(size_of::<RowItem>() == 8);
+const _: () = assert!(size_of::<ListHead>() == 8);
+const _: () = assert!(size_of::<CodeItem>() == 24);
+
+/// A header that stands for a heap row: what vacuum asks about.
+pub(crate) trait RowHeader: ItemHeader {
+    /// The row's item.
+    fn row(&self) -> RowItem;
+}
+
+impl RowHeader for RowItem {
+    fn row(&self) -> RowItem {
+        *self
+    }
+}
+
+impl RowHeader for CodeItem {
+    fn row(&self) -> RowItem {
+        self.row
+    }
+}
 
 /// Flag on a stored row: a zero vector under cosine, which scores +infinity.
 const FLAG_ZERO_NORM: u32 = 1 << 16;
@@ -68,6 +87,17 @@ impl RowItem {
     pub(crate) fn zero_norm(&self) -> bool {
         self.offset_and_flags & FLAG_ZERO_NORM != 0
     }
+}
+
+/// The header of a code item: the row (tid and flags, as on its list page), the block of the
+/// list page that holds the row's full vector (for the exact score), and what the bound of
+/// its score needs of the code (see [`crate::quantizer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+#[repr(C)]
+pub(crate) struct CodeItem {
+    pub row: RowItem,
+    pub vector_block: BlockNumber,
+    pub terms: CodeTerms,
 }
 
 /// The header of a centroid item: where its list's chain starts (fixed at build, so a scan
@@ -109,5 +139,15 @@ mod tests {
             insert: 9,
         });
         assert_eq!(words, [5, 9]);
+        let words: [u32; 6] = bytemuck::cast(CodeItem {
+            row: RowItem::new(Tid::new(7, 3), false),
+            vector_block: 11,
+            terms: CodeTerms {
+                radius: 1.5,
+                sum: 99,
+                square: 2.5,
+            },
+        });
+        assert_eq!(words, [7, 3, 11, 1.5f32.to_bits(), 99, 2.5f32.to_bits()]);
     }
 }

@@ -1,7 +1,11 @@
 //! An IVF-flat vector index over a page-storage trait, free of PostgreSQL.
 //!
 //! Vectors are clustered by k-means into `lists`; each list is a chain of pages holding its
-//! vectors densely. A search ranks the centroids and scans the nearest lists. Everything is
+//! vectors densely. A search ranks the centroids and scans the nearest lists. With codes (the
+//! default from [`CODES_MIN_DIMS`] dimensions), each list also has a chain of one-byte
+//! scalar-quantised codes, about a quarter of the vectors' bytes: a scan reads those, and a row's
+//! full vector only when a bound of its score reaches the top (see the `quantizer` module), so
+//! results keep their exact order. Everything is
 //! written against [`Relation`], so the same code runs on the in-memory
 //! [`MemoryRelation`] (tests, benchmarks) and on PostgreSQL buffers with generic WAL (the
 //! extension).
@@ -12,7 +16,7 @@
 //! [`Searcher`](searcher::Searcher) with its top-k [`search`](searcher::Searcher::search), the
 //! streaming [`Scan`](scan::Scan), [`bulk_delete`](vacuum::bulk_delete),
 //! [`inspect`](inspect::inspect) and [`check`](inspect::check). Page formats: [`page`],
-//! [`meta`], and the centroid pages.
+//! [`meta`], the centroid and code heads pages, and the quantiser pages.
 //!
 //! Threads: the build's k-means and assignment run on `threads` worker threads that only
 //! compute; every callback (progress, the vacuum callback) and every storage call happens on
@@ -32,6 +36,7 @@ pub mod meta;
 pub mod metric;
 pub mod page;
 mod parallel;
+mod quantizer;
 mod rng;
 pub mod scan;
 pub mod searcher;
@@ -39,11 +44,13 @@ pub mod storage;
 pub mod vacuum;
 
 pub use block::{BlockNumber, INVALID_BLOCK};
-pub use build::{build, BuildOptions, BuildProgress, BuildReport, Builder, Loader};
+pub use build::{
+    build, BuildOptions, BuildProgress, BuildReport, Builder, Codes, Loader, CODES_MIN_DIMS,
+};
 pub use error::{Error, Result};
 pub use insert::insert;
-pub use item::Tid;
 pub use inspect::{check, collect_tids, inspect, CheckReport, IndexInfo};
+pub use item::Tid;
 pub use memory::MemoryRelation;
 pub use meta::{Meta, MAX_LISTS};
 pub use metric::Metric;

@@ -2,26 +2,39 @@
 //!
 //! Words below `pd_lower`, in order: magic, version, dimensions, lists, metric, first centroid
 //! block, centroid pages, rows seen by the build (two words), rows in the k-means sample (two
-//! words), then the dimension order: a flag word and, if set, one u16 per dimension (two to a
+//! words), the dimension order flag, then (version 2) the code words: a flag (1: each list has
+//! a chain of one-byte codes, see [`crate::quantizer`]), the first quantiser block, quantiser
+//! pages, code heads pages; then, if the order flag is set, one u16 per dimension (two to a
 //! word). Written by the build and never changed afterwards.
+//!
+//! Version 1 is the same without the code words: such an index is read as one without codes.
+//!
+//! Blocks: the meta page, the centroid pages, then (with codes) the quantiser pages and the
+//! code heads pages, then the list and code chains.
 //!
 //! The dimension order: under L2 the build may store every vector with its dimensions sorted
 //! by decreasing variance (queries and inserts are permuted the same way). Distances do not
 //! change, but the partial sums of a far vector pass the current k-th distance sooner, so the
 //! early-stopping loop reads less of it.
 
+use crate::block::BlockNumber;
 use crate::error::{Error, Result};
+use crate::item::{CodeItem, ListHead, RowItem};
 use crate::metric::Metric;
 use crate::page::{Layout, Page, PageKind, MAX_DIMS};
-use crate::block::BlockNumber;
+use crate::quantizer::Quantizer;
 use crate::storage::Relation;
 
 /// "FRIV": marks a fashrec IVF meta page.
 const MAGIC: u32 = 0x4652_4956;
 /// Bumped whenever the on-disk layout changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// The version before codes, still read.
+const VERSION_WITHOUT_CODES: u32 = 1;
 /// Fixed words of the meta page (the dimension order follows).
-const META_WORDS: usize = 12;
+const META_WORDS: usize = 16;
+/// Fixed words of a version 1 meta page.
+const META_WORDS_V1: usize = 12;
 
 /// Where the meta page lives.
 pub const META_BLOCK: BlockNumber = 0;
@@ -45,16 +58,57 @@ pub struct Meta {
     pub built_rows: u64,
     /// Rows k-means was trained on.
     pub sample_rows: u64,
-    /// Where items go on centroid and list pages (follows from `dims`).
-    pub(crate) layout: Layout,
+    /// Where items go on list pages (follows from `dims`).
+    pub(crate) layout: Layout<RowItem, f32>,
+    /// Where items go on centroid pages (the same places).
+    pub(crate) centroid_layout: Layout<ListHead, f32>,
     /// Stored position i holds dimension `order[i]` of the vector as given, if reordered.
     pub(crate) order: Option<Vec<u16>>,
+    /// Where the codes' pages are, if the index has codes.
+    pub(crate) codes: Option<CodeRegion>,
+}
+
+/// The pages of an index with codes: quantiser, code chain heads, and the code page layout.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct CodeRegion {
+    /// First quantiser page; they are consecutive.
+    pub quantizer: BlockNumber,
+    pub quantizer_pages: u32,
+    /// First code heads page (one [`ListHead`] per list); they follow the quantiser pages.
+    pub heads: BlockNumber,
+    pub head_pages: u32,
+    /// Where items go on code pages.
+    pub layout: Layout<CodeItem, u8>,
+    /// Where heads go on code heads pages.
+    pub head_layout: Layout<ListHead, u8>,
+}
+
+impl CodeRegion {
+    /// The region of an index of `dims` and `lists` whose centroid pages end before `after`.
+    fn new(dims: usize, lists: u32, after: BlockNumber) -> Option<CodeRegion> {
+        let head_layout = Layout::headers_only();
+        let quantizer_pages = Quantizer::pages(dims);
+        Some(CodeRegion {
+            quantizer: after,
+            quantizer_pages,
+            heads: after + quantizer_pages,
+            head_pages: lists.div_ceil(head_layout.capacity() as u32),
+            layout: Layout::new(dims)?,
+            head_layout,
+        })
+    }
+
+    /// The code heads page and item index that hold `list`.
+    pub(crate) fn head_slot(&self, list: u32) -> (BlockNumber, usize) {
+        let per_page = self.head_layout.capacity() as u32;
+        (self.heads + list / per_page, (list % per_page) as usize)
+    }
 }
 
 impl Meta {
-    /// Parameters for a new index, checked.
-    pub(crate) fn new(dims: usize, lists: u32, metric: Metric) -> Result<Meta> {
-        let Some(layout) = Layout::new(dims) else {
+    /// Parameters for a new index, checked; `codes` gives each list a code chain.
+    pub(crate) fn new(dims: usize, lists: u32, metric: Metric, codes: bool) -> Result<Meta> {
+        let (Some(layout), Some(centroid_layout)) = (Layout::new(dims), Layout::new(dims)) else {
             return Err(Error::TooManyDimensions {
                 dims,
                 max: MAX_DIMS,
@@ -65,17 +119,34 @@ impl Meta {
                 "lists must be between 1 and {MAX_LISTS}, not {lists}"
             )));
         }
-        let per_page = layout.capacity() as u32;
+        let centroid_pages = lists.div_ceil(layout.capacity() as u32);
+        let codes = if codes {
+            let region = CodeRegion::new(dims, lists, FIRST_CENTROID_BLOCK + centroid_pages);
+            // Cannot fail: a code item is smaller than a list item.
+            Some(region.ok_or(Error::TooManyDimensions {
+                dims,
+                max: MAX_DIMS,
+            })?)
+        } else {
+            None
+        };
         Ok(Meta {
             dims: dims as u32,
             lists,
             metric,
-            centroid_pages: lists.div_ceil(per_page),
+            centroid_pages,
             built_rows: 0,
             sample_rows: 0,
             layout,
+            centroid_layout,
             order: None,
+            codes,
         })
+    }
+
+    /// Whether each list has a chain of one-byte codes, scanned before its vectors.
+    pub fn has_codes(&self) -> bool {
+        self.codes.is_some()
     }
 
     /// Checks a vector and writes the form the index stores and compares (dimensions in
@@ -120,6 +191,10 @@ impl Meta {
             self.sample_rows as u32,
             (self.sample_rows >> 32) as u32,
             self.order.is_some() as u32,
+            self.codes.is_some() as u32,
+            self.codes.map_or(0, |c| c.quantizer),
+            self.codes.map_or(0, |c| c.quantizer_pages),
+            self.codes.map_or(0, |c| c.head_pages),
         ];
         let content = page.words_mut();
         content[..META_WORDS].copy_from_slice(&words);
@@ -143,24 +218,38 @@ impl Meta {
     fn decode(page: &Page) -> Result<Meta> {
         let bad = |reason: &str| Error::corrupt(META_BLOCK, reason);
         page.expect_kind(PageKind::Meta, META_BLOCK)?;
-        let w = &page.words()[..META_WORDS];
-        if w[0] != MAGIC {
+        if page.words()[0] != MAGIC {
             return Err(bad("not a fashrec IVF index (bad magic number)"));
         }
-        if w[1] != VERSION {
-            return Err(bad("unsupported index version; REINDEX it"));
-        }
+        let (fixed, codes) = match page.words()[1] {
+            VERSION => (
+                META_WORDS,
+                match page.words()[12] {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(bad("bad code flag")),
+                },
+            ),
+            VERSION_WITHOUT_CODES => (META_WORDS_V1, false),
+            _ => return Err(bad("unsupported index version; REINDEX it")),
+        };
+        let w = &page.words()[..fixed];
         let metric = Metric::from_id(w[4]).ok_or_else(|| bad("unknown metric"))?;
-        let mut meta =
-            Meta::new(w[2] as usize, w[3], metric).map_err(|_| bad("bad dimensions or lists"))?;
+        let mut meta = Meta::new(w[2] as usize, w[3], metric, codes)
+            .map_err(|_| bad("bad dimensions or lists"))?;
         if w[5] != FIRST_CENTROID_BLOCK || w[6] != meta.centroid_pages {
             return Err(bad("centroid pages do not match the list count"));
         }
         meta.built_rows = w[7] as u64 | (w[8] as u64) << 32;
         meta.sample_rows = w[9] as u64 | (w[10] as u64) << 32;
+        if let Some(region) = meta.codes {
+            if w[13..16] != [region.quantizer, region.quantizer_pages, region.head_pages] {
+                return Err(bad("code pages do not match the list count"));
+            }
+        }
         if w[11] == 1 {
             let dims = meta.dims as usize;
-            let words = &page.words()[META_WORDS..META_WORDS + dims.div_ceil(2)];
+            let words = &page.words()[fixed..fixed + dims.div_ceil(2)];
             let order: Vec<u16> = words
                 .iter()
                 .flat_map(|&w| [w as u16, (w >> 16) as u16])
@@ -187,7 +276,7 @@ mod tests {
 
     #[test]
     fn meta_round_trips() {
-        let mut meta = Meta::new(784, 245, Metric::Cosine).unwrap();
+        let mut meta = Meta::new(784, 245, Metric::Cosine, false).unwrap();
         meta.built_rows = 5_000_000_000;
         meta.sample_rows = 12_345;
         meta.order = Some((0..784).rev().collect());
@@ -206,17 +295,92 @@ mod tests {
     }
 
     #[test]
+    fn codes_round_trip_and_follow_the_centroids() {
+        let mut meta = Meta::new(784, 2500, Metric::L2, true).unwrap();
+        meta.order = Some((0..784).collect());
+        let region = meta.codes.unwrap();
+        assert_eq!(region.quantizer, 1 + meta.centroid_pages);
+        assert_eq!(region.quantizer_pages, 1);
+        assert_eq!(region.heads, region.quantizer + 1);
+        assert_eq!(region.head_pages, 3);
+        assert_eq!(region.head_slot(2041), (region.heads + 2, 1));
+        assert_eq!(region.layout.capacity(), 10);
+        let mut page = Page::zeroed();
+        meta.write(&mut page);
+        assert_eq!(Meta::decode(&page), Ok(meta.clone()));
+        page.words_mut()[14] = 7;
+        assert!(Meta::decode(&page).is_err());
+    }
+
+    /// Rewrites a meta page without codes as version 1 wrote it: no code words, the dimension
+    /// order right after the order flag.
+    fn as_version_1(page: &mut Page) {
+        let words = page.words().to_vec();
+        let content = page.words_mut();
+        content[1] = VERSION_WITHOUT_CODES;
+        let order = words.len() - META_WORDS;
+        content[META_WORDS_V1..META_WORDS_V1 + order].copy_from_slice(&words[META_WORDS..]);
+    }
+
+    #[test]
+    fn version_1_reads_as_an_index_without_codes() {
+        let mut meta = Meta::new(300, 7, Metric::L2, false).unwrap();
+        meta.built_rows = 99;
+        meta.order = Some((0..300).rev().collect());
+        let mut page = Page::zeroed();
+        meta.write(&mut page);
+        as_version_1(&mut page);
+        assert_eq!(Meta::decode(&page), Ok(meta));
+        page.words_mut()[1] = 3;
+        assert!(Meta::decode(&page).is_err());
+    }
+
+    #[test]
+    fn an_index_of_version_1_keeps_working() {
+        use crate::storage::WriteSet;
+        use crate::{build, BuildOptions, Codes, MemoryRelation, Searcher, Tid};
+        let dims = 200;
+        let rows: Vec<Vec<f32>> = (0..300)
+            .map(|i| (0..dims).map(|d| ((i * 7 + d * 3) % 11) as f32).collect())
+            .collect();
+        let tid = |i: usize| Tid::new(i as u32, 1);
+        let rel = MemoryRelation::new();
+        let options = BuildOptions {
+            lists: 4,
+            codes: Codes::Never,
+            ..BuildOptions::default()
+        };
+        let rows_of = || rows.iter().enumerate().map(|(i, v)| (tid(i), v.as_slice()));
+        build(&rel, dims, options, rows_of, &mut |_| {}).unwrap();
+        {
+            let mut ws = rel.begin();
+            let slot = ws.lock(META_BLOCK).unwrap();
+            as_version_1(ws.page_mut(slot));
+        }
+        assert_eq!(rel.read(META_BLOCK).unwrap().words()[1], 1);
+        let searcher = Searcher::open(&rel).unwrap();
+        assert!(!searcher.meta().has_codes());
+        assert_eq!(searcher.search(&rel, &rows[5], 1, 4).unwrap()[0].score, 0.0);
+        crate::insert(&rel, tid(1000), &rows[7]).unwrap();
+        let removed = crate::bulk_delete(&rel, &mut |t: Tid| t.block < 10).unwrap();
+        assert_eq!(removed.removed, 10);
+        let report = crate::check(&rel).unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!(report.rows, 291);
+    }
+
+    #[test]
     fn bad_parameters_are_refused() {
-        assert!(Meta::new(0, 10, Metric::L2).is_err());
-        assert!(Meta::new(MAX_DIMS + 1, 10, Metric::L2).is_err());
-        assert!(Meta::new(MAX_DIMS, 10, Metric::L2).is_ok());
-        assert!(Meta::new(8, 0, Metric::L2).is_err());
-        assert!(Meta::new(8, MAX_LISTS + 1, Metric::L2).is_err());
+        assert!(Meta::new(0, 10, Metric::L2, true).is_err());
+        assert!(Meta::new(MAX_DIMS + 1, 10, Metric::L2, true).is_err());
+        assert!(Meta::new(MAX_DIMS, 10, Metric::L2, true).is_ok());
+        assert!(Meta::new(8, 0, Metric::L2, true).is_err());
+        assert!(Meta::new(8, MAX_LISTS + 1, Metric::L2, true).is_err());
     }
 
     #[test]
     fn corrupt_meta_is_reported() {
-        let meta = Meta::new(8, 10, Metric::L2).unwrap();
+        let meta = Meta::new(8, 10, Metric::L2, true).unwrap();
         let mut page = Page::zeroed();
         meta.write(&mut page);
         page.words_mut()[0] = 0;

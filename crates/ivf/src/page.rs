@@ -1,17 +1,21 @@
 //! Page layout: PostgreSQL's standard page header, a small opaque header of ours, then the
-//! item headers, then the vectors, packed and 64-byte aligned.
+//! item headers, then the items' values, packed and 64-byte aligned.
 //!
 //! ```text
 //!  0        24          32                   A (64-aligned)                  pd_lower     8192
 //!  +--------+-----------+--------------------+-------------------------------+-----------+
-//!  | PG hdr | next,     | item headers       | vector 0 | vector 1 | ...      |  free     |
-//!  |        | count, id | 2 x u32 per slot   |  (dims f32 each, back to back) |  (hole)   |
+//!  | PG hdr | next,     | item headers       | values 0 | values 1 | ...      |  free     |
+//!  |        | count, id | (fixed per kind)   |  (dims values each)           |  (hole)   |
 //!  +--------+-----------+--------------------+-------------------------------+-----------+
 //!  PG header: pd_lsn u64, pd_checksum u16, pd_flags u16, pd_lower u16, pd_upper u16,
 //!             pd_special u16, pd_pagesize_version u16, pd_prune_xid u32
 //!  ours:      next block u32 (chain link), item count u16, page id u16 (kind + magic)
-//!  item header, list page:     heap block u32, heap offset | flags << 16 (u32)
-//!  item header, centroid page: first block of the list u32, insert block of the list u32
+//!  list page:       heap block u32, heap offset | flags << 16 (u32); f32 vector
+//!  centroid page:   first block of the list u32, insert block of the list u32; f32 centroid
+//!  code page:       the row's two words, its vector's block u32, the code's bound terms
+//!                   (radius f32, sum u32, square f32); one u8 per dimension
+//!  code heads page: first and insert block of a code chain; no values
+//!  quantiser page:  (no items) offsets then steps, f32, continued from page to page
 //! ```
 //!
 //! It is a standard PostgreSQL page (pd_upper = pd_special = 8192, everything in use lies below
@@ -23,11 +27,14 @@
 //! headers) stream contiguously from a 64-byte boundary, which is what the distance loop wants.
 //! Numbers are in native byte order, like PostgreSQL's own structs.
 
+use std::marker::PhantomData;
 use std::ops::Range;
+
+use bytemuck::Pod;
 
 use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::error::{Error, Result};
-use crate::item::{ItemHeader, ITEM_HEADER_SIZE};
+use crate::item::{ItemHeader, RowItem};
 
 /// Bytes per page; PostgreSQL's default `BLCKSZ`.
 pub const PAGE_SIZE: usize = 8192;
@@ -60,8 +67,9 @@ const FIRST_OWNED_BYTE: usize = 10;
 /// High byte of every page id: marks the page as this index's.
 const PAGE_ID_MAGIC: u16 = 0xFA00;
 
-/// The largest dimension for which one item still fits on a page.
-pub const MAX_DIMS: usize = (PAGE_SIZE - align_up(CONTENT_START + ITEM_HEADER_SIZE)) / 4;
+/// The largest dimension for which one list item (a row and its f32 vector) still fits on a
+/// page.
+pub const MAX_DIMS: usize = (PAGE_SIZE - align_up(CONTENT_START + size_of::<RowItem>())) / 4;
 
 const fn align_up(offset: usize) -> usize {
     offset.div_ceil(VECTOR_ALIGN) * VECTOR_ALIGN
@@ -76,36 +84,97 @@ pub enum PageKind {
     Centroid = 2,
     /// A page of one list's chain: heap pointers and their vectors.
     List = 3,
+    /// A page of one list's code chain: heap pointers, where their vectors are, their codes.
+    Code = 4,
+    /// The quantiser's per-dimension offsets and steps (see [`crate::quantizer`]).
+    Quantizer = 5,
+    /// Each list's code chain: first and insert blocks.
+    CodeHeads = 6,
 }
 
 impl PageKind {
     /// The kind a page id names, if any.
     fn from_page_id(id: u16) -> Option<Self> {
-        match id {
-            x if x == PAGE_ID_MAGIC | 1 => Some(PageKind::Meta),
-            x if x == PAGE_ID_MAGIC | 2 => Some(PageKind::Centroid),
-            x if x == PAGE_ID_MAGIC | 3 => Some(PageKind::List),
+        if id & 0xFF00 != PAGE_ID_MAGIC {
+            return None;
+        }
+        match id & 0xFF {
+            1 => Some(PageKind::Meta),
+            2 => Some(PageKind::Centroid),
+            3 => Some(PageKind::List),
+            4 => Some(PageKind::Code),
+            5 => Some(PageKind::Quantizer),
+            6 => Some(PageKind::CodeHeads),
             _ => None,
         }
     }
 }
 
-/// Where items of one dimension go on a page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Layout {
+/// What an item stores per dimension: `f32` on list and centroid pages, `u8` on code pages.
+pub(crate) trait Element: Pod {}
+
+impl Element for f32 {}
+impl Element for u8 {}
+
+/// Where items of one kind go on a page: `H` headers, then `dims` values of `T` per item.
+pub(crate) struct Layout<H, T> {
     dims: usize,
     capacity: usize,
-    vectors_at: usize,
+    values_at: usize,
+    kind: PhantomData<fn() -> (H, T)>,
 }
 
-impl Layout {
-    /// The layout for `dims`, if at least one item fits on a page.
-    pub(crate) fn new(dims: usize) -> Option<Layout> {
-        if dims == 0 || dims > MAX_DIMS {
+impl<H, T> Clone for Layout<H, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<H, T> Copy for Layout<H, T> {}
+
+impl<H, T> PartialEq for Layout<H, T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.dims, self.capacity, self.values_at) == (other.dims, other.capacity, other.values_at)
+    }
+}
+
+impl<H, T> std::fmt::Debug for Layout<H, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Layout")
+            .field("dims", &self.dims)
+            .field("capacity", &self.capacity)
+            .field("values_at", &self.values_at)
+            .finish()
+    }
+}
+
+impl<H: ItemHeader, T: Element> Layout<H, T> {
+    /// The layout for `dims` values per item, if `dims > 0` and at least one item fits.
+    pub(crate) fn new(dims: usize) -> Option<Self> {
+        if dims == 0 {
             return None;
         }
-        let fits =
-            |n: usize| align_up(CONTENT_START + n * ITEM_HEADER_SIZE) + n * dims * 4 <= PAGE_SIZE;
+        Self::fit(dims)
+    }
+
+    /// Items that are only a header (no values).
+    pub(crate) fn headers_only() -> Self {
+        let capacity = (PAGE_SIZE - CONTENT_START) / size_of::<H>();
+        Layout {
+            dims: 0,
+            capacity,
+            values_at: CONTENT_START + capacity * size_of::<H>(),
+            kind: PhantomData,
+        }
+    }
+
+    fn fit(dims: usize) -> Option<Self> {
+        let fits = |n: usize| {
+            align_up(CONTENT_START + n * size_of::<H>()) + n * dims * size_of::<T>() <= PAGE_SIZE
+        };
+        if !fits(1) {
+            return None;
+        }
         // At most a few thousand: a linear search is instant and obviously right.
         let mut capacity = 1;
         while fits(capacity + 1) && capacity < u16::MAX as usize {
@@ -114,7 +183,8 @@ impl Layout {
         Some(Layout {
             dims,
             capacity,
-            vectors_at: align_up(CONTENT_START + capacity * ITEM_HEADER_SIZE),
+            values_at: align_up(CONTENT_START + capacity * size_of::<H>()),
+            kind: PhantomData,
         })
     }
 
@@ -123,15 +193,20 @@ impl Layout {
         self.capacity
     }
 
+    /// Bytes of one item's values.
+    fn item_bytes(&self) -> usize {
+        self.dims * size_of::<T>()
+    }
+
     /// Byte ranges of a full page worth prefetching: the header lines and the first `bytes`
-    /// of every vector, adjacent ranges merged.
+    /// of every item's values, adjacent ranges merged.
     pub(crate) fn prefetch_ranges(&self, bytes: usize) -> Vec<Range<usize>> {
-        let headers = 0..CONTENT_START + self.capacity * ITEM_HEADER_SIZE;
+        let headers = 0..CONTENT_START + self.capacity * size_of::<H>();
         let mut ranges = Vec::with_capacity(self.capacity + 1);
         ranges.push(headers);
-        let take = bytes.min(self.dims * 4);
+        let take = bytes.min(self.item_bytes());
         for i in 0..self.capacity {
-            let start = self.vectors_at + i * self.dims * 4;
+            let start = self.values_at + i * self.item_bytes();
             match ranges.last_mut() {
                 Some(last) if last.end + 64 >= start => last.end = start + take,
                 _ => ranges.push(start..start + take),
@@ -141,20 +216,21 @@ impl Layout {
     }
 }
 
-/// The items of one page: headers and vectors side by side.
-pub(crate) struct Items<'a, H> {
+/// The items of one page: headers and values side by side.
+pub(crate) struct Items<'a, H, T> {
     pub headers: &'a [H],
-    pub vectors: &'a [f32],
+    pub values: &'a [T],
     dims: usize,
 }
 
-impl<'a, H: ItemHeader> Items<'a, H> {
-    /// (header, vector) of every item.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (H, &'a [f32])> + '_ {
+impl<'a, H: ItemHeader, T: Element> Items<'a, H, T> {
+    /// (header, values) of every item.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (H, &'a [T])> + '_ {
+        let (values, dims) = (self.values, self.dims);
         self.headers
             .iter()
-            .copied()
-            .zip(self.vectors.chunks_exact(self.dims))
+            .enumerate()
+            .map(move |(i, &header)| (header, &values[i * dims..(i + 1) * dims]))
     }
 
     /// How many items.
@@ -247,10 +323,10 @@ impl Page {
         self.u16_at(OPAQUE_COUNT) as usize
     }
 
-    /// Sets the item count and moves pd_lower to the end of the last vector.
-    fn set_count(&mut self, layout: &Layout, count: usize) {
+    /// Sets the item count and moves pd_lower to the end of the last item's values.
+    fn set_count<H: ItemHeader, T: Element>(&mut self, layout: &Layout<H, T>, count: usize) {
         self.set_u16(OPAQUE_COUNT, count as u16);
-        self.set_lower(layout.vectors_at + count * layout.dims * 4);
+        self.set_lower(layout.values_at + count * layout.item_bytes());
     }
 
     /// Moves pd_lower, so everything below it survives a full-page WAL image.
@@ -270,76 +346,81 @@ impl Page {
     }
 
     /// The items in use, after checking the count against the layout.
-    pub(crate) fn items<H: ItemHeader>(
+    pub(crate) fn items<H: ItemHeader, T: Element>(
         &self,
-        layout: &Layout,
+        layout: &Layout<H, T>,
         block: BlockNumber,
-    ) -> Result<Items<'_, H>> {
+    ) -> Result<Items<'_, H, T>> {
         let count = self.count();
         if count > layout.capacity {
             return Err(Error::corrupt(block, "item count exceeds the page"));
         }
-        let headers = &self.0[CONTENT_START..CONTENT_START + count * ITEM_HEADER_SIZE];
-        let vectors = &self.0[layout.vectors_at..layout.vectors_at + count * layout.dims * 4];
+        let headers = &self.0[CONTENT_START..CONTENT_START + count * size_of::<H>()];
+        let values = &self.0[layout.values_at..layout.values_at + count * layout.item_bytes()];
         Ok(Items {
             headers: bytemuck::cast_slice(headers),
-            vectors: bytemuck::cast_slice(vectors),
+            values: bytemuck::cast_slice(values),
             dims: layout.dims,
         })
     }
 
-    /// Mutable headers and vectors of the first `count` slots.
-    fn slots_mut<H: ItemHeader>(
+    /// Mutable headers and values of the first `count` slots.
+    fn slots_mut<H: ItemHeader, T: Element>(
         &mut self,
-        layout: &Layout,
+        layout: &Layout<H, T>,
         count: usize,
-    ) -> (&mut [H], &mut [f32]) {
-        let (front, back) = self.0.split_at_mut(layout.vectors_at);
-        let headers = &mut front[CONTENT_START..CONTENT_START + count * ITEM_HEADER_SIZE];
-        let vectors = &mut back[..count * layout.dims * 4];
+    ) -> (&mut [H], &mut [T]) {
+        let (front, back) = self.0.split_at_mut(layout.values_at);
+        let headers = &mut front[CONTENT_START..CONTENT_START + count * size_of::<H>()];
+        let values = &mut back[..count * layout.item_bytes()];
         (
             bytemuck::cast_slice_mut(headers),
-            bytemuck::cast_slice_mut(vectors),
+            bytemuck::cast_slice_mut(values),
         )
     }
 
+    /// Whether one more item fits.
+    pub(crate) fn has_room<H: ItemHeader, T: Element>(&self, layout: &Layout<H, T>) -> bool {
+        self.count() < layout.capacity
+    }
+
     /// Appends one item if it fits; returns whether it did.
-    pub(crate) fn push_item<H: ItemHeader>(
+    pub(crate) fn push_item<H: ItemHeader, T: Element>(
         &mut self,
-        layout: &Layout,
+        layout: &Layout<H, T>,
         header: H,
-        vector: &[f32],
+        values: &[T],
     ) -> bool {
         let count = self.count();
-        if count >= layout.capacity || vector.len() != layout.dims {
+        if count >= layout.capacity || values.len() != layout.dims {
             return false;
         }
-        let (headers, vectors) = self.slots_mut(layout, count + 1);
+        let (headers, slots) = self.slots_mut(layout, count + 1);
         headers[count] = header;
-        vectors[count * layout.dims..].copy_from_slice(vector);
+        slots[count * layout.dims..].copy_from_slice(values);
         self.set_count(layout, count + 1);
         true
     }
 
     /// Keeps only the items `keep` accepts, moving the last item into each gap; returns how
     /// many were removed. Item order changes, which no reader relies on.
-    pub(crate) fn retain_items<H: ItemHeader>(
+    pub(crate) fn retain_items<H: ItemHeader, T: Element>(
         &mut self,
-        layout: &Layout,
-        mut keep: impl FnMut(H, &[f32]) -> bool,
+        layout: &Layout<H, T>,
+        mut keep: impl FnMut(H, &[T]) -> bool,
     ) -> usize {
         let dims = layout.dims;
         let mut count = self.count().min(layout.capacity);
         let start = count;
-        let (headers, vectors) = self.slots_mut::<H>(layout, count);
+        let (headers, values) = self.slots_mut(layout, count);
         let mut i = 0;
         while i < count {
-            if keep(headers[i], &vectors[i * dims..(i + 1) * dims]) {
+            if keep(headers[i], &values[i * dims..(i + 1) * dims]) {
                 i += 1;
             } else {
                 count -= 1;
                 headers[i] = headers[count];
-                vectors.copy_within(count * dims..(count + 1) * dims, i * dims);
+                values.copy_within(count * dims..(count + 1) * dims, i * dims);
             }
         }
         // Clear what moved away, so the hole holds no stale tids.
@@ -349,14 +430,14 @@ impl Page {
     }
 
     /// Overwrites the header of item `index` (which must exist).
-    pub(crate) fn set_item_header<H: ItemHeader>(
+    pub(crate) fn set_item_header<H: ItemHeader, T: Element>(
         &mut self,
-        layout: &Layout,
+        layout: &Layout<H, T>,
         index: usize,
         header: H,
     ) {
         let count = self.count().min(layout.capacity);
-        let (headers, _) = self.slots_mut::<H>(layout, count);
+        let (headers, _) = self.slots_mut(layout, count);
         if let Some(slot) = headers.get_mut(index) {
             *slot = header;
         }
@@ -442,37 +523,37 @@ mod tests {
 
     #[test]
     fn layouts_pack_and_align() {
-        let l = Layout::new(784).unwrap();
-        assert_eq!((l.capacity, l.vectors_at), (2, 64));
-        let l = Layout::new(64).unwrap();
-        assert_eq!((l.capacity, l.vectors_at), (30, 320));
-        let l = Layout::new(1).unwrap();
+        let l = Layout::<RowItem, f32>::new(784).unwrap();
+        assert_eq!((l.capacity, l.values_at), (2, 64));
+        let l = Layout::<RowItem, f32>::new(64).unwrap();
+        assert_eq!((l.capacity, l.values_at), (30, 320));
+        let l = Layout::<RowItem, f32>::new(1).unwrap();
         assert!(l.capacity > 600);
-        assert!(Layout::new(MAX_DIMS).is_some());
-        assert!(Layout::new(MAX_DIMS + 1).is_none());
-        assert!(Layout::new(0).is_none());
+        assert!(Layout::<RowItem, f32>::new(MAX_DIMS).is_some());
+        assert!(Layout::<RowItem, f32>::new(MAX_DIMS + 1).is_none());
+        assert!(Layout::<RowItem, f32>::new(0).is_none());
         for dims in 1..=MAX_DIMS {
-            let l = Layout::new(dims).unwrap();
-            assert!(l.vectors_at + l.capacity * dims * 4 <= PAGE_SIZE);
-            assert!(l.vectors_at >= CONTENT_START + l.capacity * ITEM_HEADER_SIZE);
+            let l = Layout::<RowItem, f32>::new(dims).unwrap();
+            assert!(l.values_at + l.capacity * dims * 4 <= PAGE_SIZE);
+            assert!(l.values_at >= CONTENT_START + l.capacity * size_of::<RowItem>());
         }
     }
 
     #[test]
     fn items_fill_the_page_and_move_pd_lower() {
         let mut page = list_page();
-        let layout = Layout::new(784).unwrap();
+        let layout = Layout::<RowItem, f32>::new(784).unwrap();
         let v = vec![1.5f32; 784];
         assert!(page.push_item(&layout, row(3, 4), &v));
         assert!(page.push_item(&layout, row(5, 6), &v));
         assert!(!page.push_item(&layout, row(7, 8), &v));
         assert_eq!(page.count(), 2);
         assert_eq!(page.u16_at(PD_LOWER) as usize, 64 + 2 * 784 * 4);
-        let items = page.items::<RowItem>(&layout, 0).unwrap();
+        let items = page.items(&layout, 0).unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(items.headers[1], row(5, 6));
         assert_eq!(
-            (items.vectors.as_ptr() as usize - page.0.as_ptr() as usize) % 64,
+            (items.values.as_ptr() as usize - page.0.as_ptr() as usize) % 64,
             0
         );
         assert!(items.iter().all(|(_, v)| v.iter().all(|&x| x == 1.5)));
@@ -481,13 +562,13 @@ mod tests {
     #[test]
     fn retain_compacts_and_keeps_the_rest() {
         let mut page = list_page();
-        let layout = Layout::new(2).unwrap();
+        let layout = Layout::<RowItem, f32>::new(2).unwrap();
         for i in 0..10u32 {
             assert!(page.push_item(&layout, row(i, 1), &[i as f32, 0.0]));
         }
         let removed = page.retain_items(&layout, |h: RowItem, _| !h.tid().block.is_multiple_of(3));
         assert_eq!(removed, 4);
-        let items = page.items::<RowItem>(&layout, 0).unwrap();
+        let items = page.items(&layout, 0).unwrap();
         let mut left: Vec<u32> = items
             .iter()
             .map(|(h, v)| {
@@ -498,15 +579,12 @@ mod tests {
         left.sort();
         assert_eq!(left, vec![1, 2, 4, 5, 7, 8]);
         page.set_item_header(&layout, 0, row(42, 43));
-        assert_eq!(
-            page.items::<RowItem>(&layout, 0).unwrap().headers[0],
-            row(42, 43)
-        );
+        assert_eq!(page.items(&layout, 0).unwrap().headers[0], row(42, 43));
     }
 
     #[test]
     fn garbage_is_reported_not_trusted() {
-        let layout = Layout::new(10).unwrap();
+        let layout = Layout::<ListHead, f32>::new(10).unwrap();
         let mut page = Page::zeroed();
         assert!(page.kind(1).is_err());
         page.init(PageKind::Centroid);
@@ -514,7 +592,7 @@ mod tests {
         assert!(page.kind(1).is_err());
         page.init(PageKind::Centroid);
         page.set_u16(OPAQUE_COUNT, 9999);
-        assert!(page.items::<ListHead>(&layout, 1).is_err());
+        assert!(page.items(&layout, 1).is_err());
         assert!(page.expect_kind(PageKind::List, 1).is_err());
         page.init(PageKind::List);
         page.set_u16(PD_SPECIAL, 8184);

@@ -84,7 +84,10 @@ mod tests {
         let mut items = vec![0u8; 4096];
         let caller = std::thread::current().id();
         let seen = map_chunks(4, &mut items, |_, _| {
-            (std::thread::current().id() == caller, fashrec_signals::is_blocked(libc::SIGINT))
+            (
+                std::thread::current().id() == caller,
+                fashrec_signals::is_blocked(libc::SIGINT),
+            )
         });
         assert_eq!(seen.len(), 4);
         assert!(seen

@@ -11,14 +11,12 @@
 //! exact within what has been probed; a row from a list probed later may be nearer than one
 //! already returned ("relaxed order", as in pgvector's iterative scans).
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-use crate::block::BlockNumber;
 use crate::error::Result;
-use crate::item::Tid;
-use crate::searcher::{Neighbor, Ordered, Query, Searcher};
+use crate::searcher::{Candidate, Neighbor, Ordered, Query, Searcher};
 use crate::storage::Relation;
 
 /// How a streaming scan probes.
@@ -39,47 +37,6 @@ impl ScanOptions {
         }
     }
 }
-
-/// A row waiting in a streaming scan: its score, or under L2 possibly only a lower bound of
-/// it (the distance loop stopped early), to be finished if the row ever reaches the top.
-#[derive(Clone, Copy, Debug)]
-struct Candidate {
-    key: f32,
-    exact: bool,
-    tid: Tid,
-    block: BlockNumber,
-}
-
-impl Candidate {
-    /// Heap order: by key; at equal keys an unfinished row first (its true score may equal
-    /// the key and then its tid decides); then by tid.
-    fn order(&self, other: &Self) -> Ordering {
-        self.key
-            .total_cmp(&other.key)
-            .then(self.exact.cmp(&other.exact))
-            .then(self.tid.cmp(&other.tid))
-    }
-}
-
-impl Ord for Candidate {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.order(other)
-    }
-}
-
-impl PartialOrd for Candidate {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Candidate {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Candidate {}
 
 /// Rows whose recall `probes` lists are tuned for: the usual LIMIT.
 const REFERENCE_ROWS: f64 = 10.0;
@@ -109,6 +66,8 @@ pub struct Scan {
     heap: BinaryHeap<Reverse<Candidate>>,
     /// Rows returned so far.
     returned: usize,
+    /// Rows whose vectors were read to finish their scores.
+    rescored: usize,
 }
 
 impl Scan {
@@ -126,6 +85,7 @@ impl Scan {
             probed: 0,
             heap: BinaryHeap::new(),
             returned: 0,
+            rescored: 0,
         })
     }
 
@@ -157,6 +117,7 @@ impl Scan {
                 }
                 Some(Reverse(c)) => {
                     let (searcher, query) = (&self.searcher, &self.query);
+                    self.rescored += 1;
                     if let Some(key) = searcher.rescore_row(rel, &query.vector, c.block, c.tid)? {
                         self.heap.push(Reverse(Candidate {
                             key,
@@ -181,6 +142,12 @@ impl Scan {
         self.probed
     }
 
+    /// Rows so far whose score was finished by reading their vector (with codes, every row
+    /// returned and those whose bound came close).
+    pub fn rows_rescored(&self) -> usize {
+        self.rescored
+    }
+
     /// Reads the next `n` nearest lists and adds their rows to the candidates.
     fn probe<R: Relation>(&mut self, rel: &R, n: usize) -> Result<()> {
         let start = self.probed;
@@ -190,6 +157,18 @@ impl Scan {
         self.query.rank(n, start);
         let mut candidates = std::mem::take(&mut self.heap).into_vec();
         let (searcher, query) = (&self.searcher, &self.query);
+        if let Some(codes) = &query.codes {
+            // Codes give every row a bound; rows are finished as they reach the top.
+            searcher.code_candidates(
+                rel,
+                codes,
+                &query.probes[start..start + n],
+                &mut candidates,
+            )?;
+            self.probed += n;
+            self.heap = BinaryHeap::from(candidates);
+            return Ok(());
+        }
         // Rows likely to be asked for soon get exact scores; the rest may stop early at the
         // worst of those (see `Candidate`). Correct whatever the bound; it only saves work. A
         // consumer that has taken `returned` rows is guessed to take as many again.

@@ -7,22 +7,25 @@
 //!
 //! [`Searcher::search`] gives the `k` nearest, through a bounded max-heap of `k`. A candidate
 //! costs one comparison unless it beats the current k-th, and under L2 its distance loop
-//! stops as soon as it cannot (see [`crate::metric`]). The streaming form for the access
-//! method is [`crate::scan::Scan`]. With `probes` equal to the number of lists, both return
-//! exactly the brute-force order: by score, then by tid.
+//! stops as soon as it cannot (see [`crate::metric`]). In an index with codes it reads the
+//! probed lists' codes instead, then scores exactly, nearest bound first, the rows whose bound
+//! does not exceed the k-th exact score so far (see [`crate::quantizer`]). The streaming form
+//! for the access method is [`crate::scan::Scan`]. With `probes` equal to the number of lists,
+//! both return exactly the brute-force order: by score, then by tid.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::ops::Range;
 
 use crate::block::{BlockNumber, INVALID_BLOCK};
-use crate::centroids::for_each_centroid;
+use crate::centroids::{code_heads, for_each_centroid};
 use crate::chain::Chain;
 use crate::error::Result;
-use crate::item::{RowItem, Tid};
+use crate::item::{CodeItem, RowItem, Tid};
 use crate::meta::Meta;
 use crate::metric::Scorer;
 use crate::page::PageKind;
+use crate::quantizer::{CodeQuery, Quantizer};
 use crate::storage::Relation;
 
 /// Bytes of each vector of the next page to prefetch: about the part an L2 score reads before
@@ -62,6 +65,59 @@ impl PartialEq for Neighbor {
 
 impl Eq for Neighbor {}
 
+/// A row waiting to be returned: its score, or (`exact` false) only a lower bound of it, to be
+/// finished by reading its vector on page `block` if the row ever reaches the top.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Candidate {
+    pub(crate) key: f32,
+    pub(crate) exact: bool,
+    pub(crate) tid: Tid,
+    pub(crate) block: BlockNumber,
+}
+
+impl Candidate {
+    /// A code's candidate: its bound, or +infinity (exact) for a zero vector under cosine.
+    #[inline]
+    fn of_code(query: &CodeQuery, item: CodeItem, code: &[u8]) -> Candidate {
+        let zero = item.row.zero_norm();
+        Candidate {
+            key: if zero {
+                f32::INFINITY
+            } else {
+                query.key(code, item.terms)
+            },
+            exact: zero,
+            tid: item.row.tid(),
+            block: item.vector_block,
+        }
+    }
+}
+
+impl Ord for Candidate {
+    /// By key; at equal keys an unfinished row first (its true score may equal the key and
+    /// then its tid decides); then by tid.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key
+            .total_cmp(&other.key)
+            .then(self.exact.cmp(&other.exact))
+            .then(self.tid.cmp(&other.tid))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Candidate {}
+
 /// An f32 in IEEE total order, for heaps of scores.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ordered(pub(crate) f32);
@@ -86,12 +142,14 @@ impl PartialEq for Ordered {
 
 impl Eq for Ordered {}
 
-/// A list to probe: its centroid's score and where its chain starts.
+/// A list to probe: its centroid's score and where its chains start.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Probe {
     pub(crate) score: f32,
     list: u32,
     pub(crate) first: BlockNumber,
+    /// The code chain's first block (`INVALID_BLOCK` without codes).
+    pub(crate) code_first: BlockNumber,
 }
 
 /// Nearer centroid first; ties by list number, so the order never depends on the sort.
@@ -110,6 +168,17 @@ pub struct Searcher {
     firsts: Vec<BlockNumber>,
     /// What of a list page to prefetch.
     pub(crate) prefetch: Vec<Range<usize>>,
+    /// The codes, if the index has them.
+    codes: Option<Codes>,
+}
+
+/// What scanning codes needs: the quantiser and where each list's code chain starts.
+#[derive(Debug)]
+struct Codes {
+    quantizer: Quantizer,
+    firsts: Vec<BlockNumber>,
+    /// Code pages are read whole: all of the next one is prefetched.
+    prefetch: Vec<Range<usize>>,
 }
 
 impl Searcher {
@@ -122,7 +191,16 @@ impl Searcher {
             centroids.extend_from_slice(centroid);
             firsts.push(head.first);
         })?;
+        let codes = match meta.codes {
+            Some(region) => Some(Codes {
+                quantizer: Quantizer::read(rel, &meta)?,
+                firsts: code_heads(rel, &meta)?.iter().map(|h| h.first).collect(),
+                prefetch: region.layout.prefetch_ranges(usize::MAX),
+            }),
+            None => None,
+        };
         Ok(Searcher {
+            codes,
             scorer: meta.metric.scorer(),
             // Pages of short vectors are one dense run, which the CPU prefetches by itself.
             prefetch: if meta.dims as usize * 4 > PREFETCH_BYTES_PER_VECTOR / 2 {
@@ -163,6 +241,9 @@ impl Searcher {
         if k == 0 {
             return Ok(Vec::new());
         }
+        if let Some(codes) = &query.codes {
+            return self.search_codes(rel, &query, codes, k, probes);
+        }
         let mut heap: BinaryHeap<Neighbor> = BinaryHeap::with_capacity(k + 1);
         // The k-th best score so far (infinite until there are k): most candidates are
         // rejected against it without touching the heap.
@@ -199,6 +280,51 @@ impl Searcher {
         Ok(heap.into_sorted_vec())
     }
 
+    /// `search` in an index with codes: bounds from the probed lists' codes, then exact scores
+    /// nearest bound first until the next bound exceeds the k-th exact score.
+    fn search_codes<R: Relation>(
+        &self,
+        rel: &R,
+        query: &Query,
+        codes: &CodeQuery,
+        k: usize,
+        probes: usize,
+    ) -> Result<Vec<Neighbor>> {
+        let mut candidates = Vec::new();
+        self.code_candidates(rel, codes, &query.probes[..probes], &mut candidates)?;
+        let mut candidates = BinaryHeap::from(candidates);
+        let mut heap: BinaryHeap<Neighbor> = BinaryHeap::with_capacity(k + 1);
+        while let Some(Reverse(candidate)) = candidates.pop() {
+            if heap.len() == k
+                && heap
+                    .peek()
+                    .is_some_and(|n| candidate.key.total_cmp(&n.score).is_gt())
+            {
+                break;
+            }
+            let score = if candidate.exact {
+                candidate.key
+            } else {
+                match self.rescore_row(rel, &query.vector, candidate.block, candidate.tid)? {
+                    Some(score) => score,
+                    None => continue,
+                }
+            };
+            let candidate = Neighbor {
+                tid: candidate.tid,
+                score,
+            };
+            if heap.len() < k {
+                heap.push(candidate);
+            } else if let Some(mut top) = heap.peek_mut() {
+                if candidate < *top {
+                    *top = candidate;
+                }
+            }
+        }
+        Ok(heap.into_sorted_vec())
+    }
+
     /// Score of one stored item; above `bound` it may be any value above the bound.
     #[inline]
     pub(crate) fn score(&self, query: &[f32], item: RowItem, vector: &[f32], bound: f32) -> f32 {
@@ -221,11 +347,57 @@ impl Searcher {
         let page = rel.read(block)?;
         page.expect_kind(PageKind::List, block)?;
         let found = page
-            .items::<RowItem>(&self.meta.layout, block)?
+            .items(&self.meta.layout, block)?
             .iter()
             .find(|(item, _)| item.tid() == tid)
             .map(|(item, vector)| self.score(query, item, vector, f32::INFINITY));
         Ok(found)
+    }
+
+    /// Adds a candidate for every code of the `probes` lists to `out`.
+    pub(crate) fn code_candidates<R: Relation>(
+        &self,
+        rel: &R,
+        query: &CodeQuery,
+        probes: &[Probe],
+        out: &mut Vec<Reverse<Candidate>>,
+    ) -> Result<()> {
+        let prefetch = self
+            .codes
+            .as_ref()
+            .map_or(&[][..], |codes| &codes.prefetch[..]);
+        for (i, probe) in probes.iter().enumerate() {
+            if let Some(next) = probes.get(i + 1) {
+                rel.prefetch(next.code_first, prefetch);
+            }
+            self.scan_codes(rel, probe.code_first, |item, code| {
+                out.push(Reverse(Candidate::of_code(query, item, code)));
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Calls `visit(item, code)` for every item of one code chain, a page at a time, asking the
+    /// relation to prefetch each next page while the current one is scored.
+    fn scan_codes<R: Relation>(
+        &self,
+        rel: &R,
+        first: BlockNumber,
+        mut visit: impl FnMut(CodeItem, &[u8]),
+    ) -> Result<()> {
+        let (Some(region), Some(codes)) = (self.meta.codes, &self.codes) else {
+            return Ok(());
+        };
+        let mut chain = Chain::new(first);
+        while let Some((block, page)) = chain.next_page(rel, PageKind::Code)? {
+            if chain.peek() != INVALID_BLOCK {
+                rel.prefetch(chain.peek(), &codes.prefetch);
+            }
+            for (item, code) in page.items(&region.layout, block)?.iter() {
+                visit(item, code);
+            }
+        }
+        Ok(())
     }
 
     /// Calls `visit(block, item, vector)` for every item of one list, a page at a time, asking
@@ -237,11 +409,11 @@ impl Searcher {
         mut visit: impl FnMut(BlockNumber, RowItem, &[f32]),
     ) -> Result<()> {
         let mut chain = Chain::new(first);
-        while let Some((block, page)) = chain.next_page(rel)? {
+        while let Some((block, page)) = chain.next_page(rel, PageKind::List)? {
             if chain.peek() != INVALID_BLOCK && !self.prefetch.is_empty() {
                 rel.prefetch(chain.peek(), &self.prefetch);
             }
-            for (item, vector) in page.items::<RowItem>(&self.meta.layout, block)?.iter() {
+            for (item, vector) in page.items(&self.meta.layout, block)?.iter() {
                 visit(block, item, vector);
             }
         }
@@ -253,6 +425,8 @@ impl Searcher {
 pub(crate) struct Query {
     pub(crate) vector: Vec<f32>,
     pub(crate) probes: Vec<Probe>,
+    /// The query prepared for the codes, if the index has them.
+    pub(crate) codes: Option<CodeQuery>,
     /// The best `exact_for` lists have exact scores; every other list is only known to rank
     /// after them (its score stopped early above theirs).
     pub(crate) exact_for: usize,
@@ -290,11 +464,21 @@ impl Query {
                 score,
                 list: list as u32,
                 first,
+                code_first: searcher
+                    .codes
+                    .as_ref()
+                    .and_then(|codes| codes.firsts.get(list).copied())
+                    .unwrap_or(INVALID_BLOCK),
             });
         }
+        let codes = searcher
+            .codes
+            .as_ref()
+            .map(|codes| codes.quantizer.query(&vector));
         Ok(Query {
             vector,
             probes,
+            codes,
             exact_for: best,
         })
     }

@@ -8,7 +8,9 @@
 //!
 //! **Reading.** [`Relation::read`] returns a guard holding a *shared* lock (and pin) on one
 //! page; the page does not change while the guard lives. The index never holds more than one read
-//! guard at a time, and never holds a read guard while it locks a page for writing.
+//! guard at a time, and never holds a read guard while it locks a page for writing (it may read
+//! while a write set holds other pages: an insert into an index with codes walks the list's code
+//! chain under shared locks while it holds the list page that will take the row).
 //!
 //! **Writing.** Every change goes through a [`WriteSet`] from [`Relation::begin`]: it is *one
 //! atomic change*, i.e. one generic WAL record. Pages join it with [`WriteSet::lock`] (an
@@ -24,8 +26,9 @@
 //! - all pages of a write set are locked before any of them is modified, and no error is
 //!   returned after a modification, so a commit never writes half a change;
 //! - locks are taken in one global order, which rules out deadlocks between backends: pages
-//!   of a list chain in chain order, then a newly extended page, then a centroid page. Scans
-//!   hold one shared lock at a time. The meta page is written only by the build.
+//!   of a list chain in chain order, then pages of the list's code chain in chain order, then
+//!   newly extended pages, then a centroid or code heads page. Scans hold one shared lock at a
+//!   time. The meta and quantiser pages are written only by the build.
 //! - a new page is initialised in the same write set that links it into a chain, so no chain
 //!   ever points at an uninitialised page. A crash may leave unlinked all-zero pages behind;
 //!   they are unreachable and harmless.

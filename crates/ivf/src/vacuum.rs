@@ -5,15 +5,21 @@
 //! scan never skips holes). Pages are never unlinked: a concurrent scan may be about to follow
 //! a link to them, and an empty page in a chain costs little. Afterwards the list's insert
 //! block moves back to the first page with room, so inserts fill that room before extending.
+//!
+//! In an index with codes the list's code chain is vacuumed the same way, after its vector
+//! chain: a crash in between leaves codes of removed rows, which scans skip (the row is not on
+//! its page any more) and the next vacuum removes, never a live row without its code.
+//! Compacting moves items only within their page, so a code's vector block stays right.
 
 use std::collections::HashMap;
 
 use crate::block::BlockNumber;
-use crate::centroids::{for_each_centroid, update_insert_block, ListHead};
+use crate::centroids::{code_heads, for_each_centroid, update_insert_block, Chained, ListHead};
 use crate::chain::Chain;
 use crate::error::Result;
-use crate::item::{RowItem, Tid};
+use crate::item::{RowHeader, Tid};
 use crate::meta::Meta;
+use crate::page::{Element, Layout};
 use crate::storage::{Relation, WriteSet};
 
 /// What vacuum asks its caller.
@@ -36,11 +42,11 @@ impl<F: FnMut(Tid) -> bool> BulkDelete for F {
 /// What a bulk delete did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VacuumStats {
-    /// Items removed.
+    /// Rows removed.
     pub removed: u64,
-    /// Items left.
+    /// Rows left.
     pub remaining: u64,
-    /// List pages visited.
+    /// List and code pages visited.
     pub pages: u64,
     /// Pages that were compacted.
     pub pages_changed: u64,
@@ -51,37 +57,59 @@ pub fn bulk_delete<R: Relation>(rel: &R, callback: &mut impl BulkDelete) -> Resu
     let meta = Meta::read(rel)?;
     let mut heads: Vec<ListHead> = Vec::with_capacity(meta.lists as usize);
     for_each_centroid(rel, &meta, |_, head, _| heads.push(head))?;
+    let code_heads = code_heads(rel, &meta)?;
     let mut stats = VacuumStats::default();
     for (list, head) in heads.iter().enumerate() {
-        vacuum_list(rel, &meta, list as u32, head.first, callback, &mut stats)?;
+        let list = list as u32;
+        let (removed, remaining) = vacuum_chain(
+            rel,
+            &meta,
+            (list, Chained::Vectors, head.first),
+            &meta.layout,
+            callback,
+            &mut stats,
+        )?;
+        stats.removed += removed;
+        stats.remaining += remaining;
+        if let (Some(region), Some(code_head)) = (meta.codes, code_heads.get(list as usize)) {
+            vacuum_chain(
+                rel,
+                &meta,
+                (list, Chained::Codes, code_head.first),
+                &region.layout,
+                callback,
+                &mut stats,
+            )?;
+        }
     }
     Ok(stats)
 }
 
-/// Vacuums one list chain, then moves its insert block back to the first page with room.
-fn vacuum_list<R: Relation>(
+/// Vacuums one chain of a list (given as list, which chain, first block), then moves the
+/// chain's insert block back to its first page with room; returns the items removed and left.
+fn vacuum_chain<R: Relation, H: RowHeader, T: Element>(
     rel: &R,
     meta: &Meta,
-    list: u32,
-    first: BlockNumber,
+    (list, chained, first): (u32, Chained, BlockNumber),
+    layout: &Layout<H, T>,
     callback: &mut impl BulkDelete,
     stats: &mut VacuumStats,
-) -> Result<()> {
-    let layout = &meta.layout;
+) -> Result<(u64, u64)> {
+    let (mut removed, mut remaining) = (0, 0);
     // Chain position of each page seen, to tell which of two pages comes first.
     let mut position: HashMap<BlockNumber, usize> = HashMap::new();
     let mut first_with_room: Option<(BlockNumber, usize)> = None;
     let mut chain = Chain::new(first);
     loop {
         let (block, any_dead, mut count) = {
-            let Some((block, page)) = chain.next_page(rel)? else {
+            let Some((block, page)) = chain.next_page(rel, chained.page_kind())? else {
                 break;
             };
             let any_dead = page
-                .items::<RowItem>(layout, block)?
+                .items(layout, block)?
                 .headers
                 .iter()
-                .any(|item| callback.is_dead(item.tid()));
+                .any(|item| callback.is_dead(item.row().tid()));
             (block, any_dead, page.count())
         };
         callback.between_pages();
@@ -91,25 +119,26 @@ fn vacuum_list<R: Relation>(
             // Inserts may have added items since; they are judged too.
             let mut ws = rel.begin();
             let slot = ws.lock(block)?;
-            ws.page(slot).items::<RowItem>(layout, block)?;
-            let removed = ws
+            ws.page(slot).items(layout, block)?;
+            let gone = ws
                 .page_mut(slot)
-                .retain_items(layout, |item: RowItem, _| !callback.is_dead(item.tid()));
+                .retain_items(layout, |item: H, _| !callback.is_dead(item.row().tid()));
             count = ws.page(slot).count();
-            stats.removed += removed as u64;
-            stats.pages_changed += (removed > 0) as u64;
+            removed += gone as u64;
+            stats.pages_changed += (gone > 0) as u64;
         }
-        stats.remaining += count as u64;
-        if count < meta.per_page() && first_with_room.is_none() {
+        remaining += count as u64;
+        if count < layout.capacity() && first_with_room.is_none() {
             first_with_room = Some((block, chain.visited() - 1));
         }
     }
     let Some((room, room_position)) = first_with_room else {
-        return Ok(());
+        return Ok((removed, remaining));
     };
-    update_insert_block(rel, meta, list, |head| {
+    update_insert_block(rel, meta, list, chained, |head| {
         // A hint we never met lies past our walk (an insert extended the chain since).
         let current = position.get(&head.insert).copied().unwrap_or(usize::MAX);
         (room_position < current).then_some(room)
-    })
+    })?;
+    Ok((removed, remaining))
 }

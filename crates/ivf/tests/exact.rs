@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{brute_force, build_memory, options, tid};
-use fashrec_ivf::{insert, search, Metric, Neighbor, Scan, ScanOptions, Tid};
+use common::{brute_force, build_memory, options, tid, BOTH};
+use fashrec_ivf::{insert, search, Codes, Metric, Neighbor, Scan, ScanOptions, Tid};
 use proptest::prelude::*;
 
 fn metric() -> impl Strategy<Value = Metric> {
@@ -23,15 +23,28 @@ fn rows(dims: usize, max_rows: usize) -> impl Strategy<Value = Vec<Vec<f32>>> {
     )
 }
 
-/// Metric, dimensions, lists, rows to build, rows to insert, query.
-type Case = (Metric, usize, u32, Vec<Vec<f32>>, Vec<Vec<f32>>, Vec<f32>);
+fn codes() -> impl Strategy<Value = Codes> {
+    prop_oneof![Just(Codes::Always), Just(Codes::Never)]
+}
+
+/// Metric, dimensions, lists, codes, rows to build, rows to insert, query.
+type Case = (
+    Metric,
+    usize,
+    u32,
+    Codes,
+    Vec<Vec<f32>>,
+    Vec<Vec<f32>>,
+    Vec<f32>,
+);
 
 fn case() -> impl Strategy<Value = Case> {
-    (metric(), 1usize..6, 1u32..12).prop_flat_map(|(metric, dims, lists)| {
+    (metric(), 1usize..6, 1u32..12, codes()).prop_flat_map(|(metric, dims, lists, codes)| {
         (
             Just(metric),
             Just(dims),
             Just(lists),
+            Just(codes),
             rows(dims, 60),
             rows(dims, 30),
             prop::collection::vec(-4.0f32..4.0, dims),
@@ -54,10 +67,10 @@ proptest! {
 
     #[test]
     fn every_list_probed_equals_brute_force(
-        (metric, dims, lists, built, inserted, query) in case(),
+        (metric, dims, lists, codes, built, inserted, query) in case(),
         k in 1usize..15,
     ) {
-        let rel = build_memory(&built, dims, options(lists, metric));
+        let rel = build_memory(&built, dims, options(lists, metric, codes));
         let mut all: Vec<(Tid, Vec<f32>)> =
             built.iter().enumerate().map(|(i, v)| (tid(i), v.clone())).collect();
         for check_inserts in [false, true] {
@@ -87,12 +100,12 @@ proptest! {
 
     #[test]
     fn a_filtered_stream_finds_k_rows_whenever_they_exist(
-        (metric, dims, lists, built, _inserted, query) in case(),
+        (metric, dims, lists, codes, built, _inserted, query) in case(),
         modulus in 1usize..20,
         k in 1usize..10,
     ) {
         // Few probes: the stream must go and fetch further lists itself.
-        let rel = build_memory(&built, dims, options(lists, metric));
+        let rel = build_memory(&built, dims, options(lists, metric, codes));
         let matches = |t: Tid| (t.block as usize * 7 + t.offset as usize).is_multiple_of(modulus);
         let exist = (0..built.len()).filter(|&i| matches(tid(i))).count();
         let mut scan = Scan::new(&rel, &query, ScanOptions::new(1)).unwrap();
@@ -113,12 +126,15 @@ proptest! {
 
 #[test]
 fn empty_and_tiny_builds_are_exact() {
-    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+    for (metric, codes) in [Metric::L2, Metric::Cosine, Metric::InnerProduct]
+        .into_iter()
+        .flat_map(|m| BOTH.map(|c| (m, c)))
+    {
         for n in [0usize, 1, 2, 5] {
             let rows: Vec<Vec<f32>> = (0..n)
                 .map(|i| vec![i as f32, 1.0 - i as f32, 0.5])
                 .collect();
-            let rel = build_memory(&rows, 3, options(8, metric));
+            let rel = build_memory(&rows, 3, options(8, metric, codes));
             let all: Vec<(Tid, Vec<f32>)> = rows
                 .iter()
                 .enumerate()
@@ -137,19 +153,29 @@ fn empty_and_tiny_builds_are_exact() {
 
 #[test]
 fn cosine_scores_are_pgvector_distances() {
-    let mut lcg = common::Lcg(11);
-    let rows = lcg.clustered(300, 16, 5);
-    let rel = build_memory(&rows, 16, options(6, Metric::Cosine));
-    let query: Vec<f32> = (0..16).map(|_| lcg.next_f32()).collect();
-    for n in search(&rel, &query, 20, 6).unwrap() {
-        let row = &rows[(n.tid.block * 7 + n.tid.offset as u32 - 1) as usize];
-        let exact = fashrec_distance::cosine_distance(&query, row);
-        assert!((Metric::Cosine.distance(n.score) - exact).abs() < 1e-5);
+    for codes in BOTH {
+        let mut lcg = common::Lcg(11);
+        let rows = lcg.clustered(300, 16, 5);
+        let rel = build_memory(&rows, 16, options(6, Metric::Cosine, codes));
+        let query: Vec<f32> = (0..16).map(|_| lcg.next_f32()).collect();
+        let found = search(&rel, &query, 20, 6).unwrap();
+        assert_eq!(found.len(), 20);
+        for n in found {
+            let row = &rows[(n.tid.block * 7 + n.tid.offset as u32 - 1) as usize];
+            let exact = fashrec_distance::cosine_distance(&query, row);
+            assert!((Metric::Cosine.distance(n.score) - exact).abs() < 1e-5);
+        }
     }
 }
 
 #[test]
 fn reordered_dimensions_keep_l2_exact() {
+    for codes in BOTH {
+        reordered_dimensions_keep_l2_exact_with(codes);
+    }
+}
+
+fn reordered_dimensions_keep_l2_exact_with(codes: Codes) {
     // More dimensions than one partial sum, so the build reorders them and scores stop early;
     // small integers keep every sum exact, so the order must match brute force bit for bit.
     let dims = 300;
@@ -161,7 +187,7 @@ fn reordered_dimensions_keep_l2_exact() {
                 .collect()
         })
         .collect();
-    let rel = build_memory(&rows, dims, options(7, Metric::L2));
+    let rel = build_memory(&rows, dims, options(7, Metric::L2, codes));
     let all: Vec<(Tid, Vec<f32>)> = rows
         .iter()
         .enumerate()

@@ -27,11 +27,34 @@ impl Vectors {
     }
 }
 
+/// SplitMix64 and Box-Muller: reproducible gaussians without a dependency.
+pub struct Gauss(pub u64);
+
+impl Gauss {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.unit();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
+    }
+}
+
 /// Fashion-MNIST images of one idx file (`train` or `t10k`) as f32 pixel values 0..=255,
 /// unscaled: the same numbers FAISS gets.
 pub fn fmnist_images(split: &str) -> Vectors {
     let path = format!("{FMNIST_DIR}/{split}-images-idx3-ubyte.gz");
-    let images = fashrec_catalog::idx::read_images(Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    let images =
+        fashrec_catalog::idx::read_images(Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
     Vectors {
         dims: images.rows * images.cols,
         data: images.pixels.iter().map(|&b| f32::from(b)).collect(),
@@ -51,6 +74,16 @@ pub fn attribute(row: usize) -> u32 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     ((z ^ (z >> 31)) % 100) as u32
+}
+
+/// Builds an index of every row of `base` (row i as `tid(i)`) into the empty `rel`.
+pub fn build_rows(
+    rel: &fashrec_ivf::MemoryRelation,
+    base: &Vectors,
+    options: fashrec_ivf::BuildOptions,
+) -> fashrec_ivf::BuildReport {
+    let rows = || (0..base.len()).map(|i| (tid(i), base.row(i)));
+    fashrec_ivf::build(rel, base.dims, options, rows, &mut |_| {}).expect("build")
 }
 
 /// Row number to tid and back: 256 rows per heap block, like a real table would spread them.
@@ -152,7 +185,10 @@ pub fn ground_truth(
 pub fn timed_ground_truth(base: &Vectors, queries: &Vectors, k: usize) -> Vec<Vec<usize>> {
     let start = Instant::now();
     let truth = ground_truth(base, queries, k, fashrec_ivf::default_threads(), &|_| true);
-    println!("ground truth (tiled brute force, all threads): {:.1} s", seconds(start));
+    println!(
+        "ground truth (tiled brute force, all threads): {:.1} s",
+        seconds(start)
+    );
     truth
 }
 

@@ -2,20 +2,24 @@
 
 #![allow(dead_code)]
 
-use fashrec_ivf::{build, BuildOptions, MemoryRelation, Metric, Neighbor, Tid};
+use fashrec_ivf::{build, BuildOptions, Codes, MemoryRelation, Metric, Neighbor, Tid};
+
+/// Both kinds of index: with code chains and without.
+pub const BOTH: [Codes; 2] = [Codes::Always, Codes::Never];
 
 /// Row `i`'s tid: spread over blocks and offsets like a heap.
 pub fn tid(i: usize) -> Tid {
     Tid::new((i / 7) as u32, (i % 7 + 1) as u16)
 }
 
-/// Options for small test builds: single-threaded unless asked, reproducible.
-pub fn options(lists: u32, metric: Metric) -> BuildOptions {
+/// Options for small test builds: two threads, reproducible, codes or not.
+pub fn options(lists: u32, metric: Metric, codes: Codes) -> BuildOptions {
     BuildOptions {
         lists,
         metric,
         threads: 2,
         max_iterations: 10,
+        codes,
         ..BuildOptions::default()
     }
 }
