@@ -225,6 +225,12 @@ impl Searcher {
             + self.centroids.len() * size_of::<f32>()
             + self.firsts.len() * size_of::<BlockNumber>()
             + self.prefetch.len() * size_of::<Range<usize>>()
+            + self.codes.as_ref().map_or(0, |codes| {
+                // The quantiser's offset and step per dimension, and each code chain's head.
+                self.meta.dims as usize * 2 * size_of::<f32>()
+                    + codes.firsts.len() * size_of::<BlockNumber>()
+                    + codes.prefetch.len() * size_of::<Range<usize>>()
+            })
     }
 
     /// The `k` nearest rows in the `probes` nearest lists, nearest first.
