@@ -79,3 +79,11 @@ pub fn raise_embed(err: fashrec_embed::EmbedError) -> ! {
     };
     raise_error(code, err.to_string(), None, None)
 }
+
+/// `sql_error!(ERRCODE_..., "format {args}")`: raises an ERROR with that SQLSTATE.
+#[macro_export]
+macro_rules! sql_error {
+    ($code:ident, $($message:tt)+) => {
+        $crate::error::raise_error(pgrx::PgSqlErrorCode::$code, format!($($message)+), None, None)
+    };
+}

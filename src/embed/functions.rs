@@ -71,7 +71,7 @@ fn classify_image_all(image: &[u8]) -> TableIterator<'static, (name!(category, S
 
 fn refuse_blank(texts: &[&str]) {
     if let Some(blank) = texts.iter().find(|t| t.trim().is_empty()) {
-        pgrx::error!("cannot embed empty text {blank:?}: give a few words describing the product");
+        crate::sql_error!(ERRCODE_INVALID_PARAMETER_VALUE, "cannot embed empty text {blank:?}: give a few words describing the product");
     }
 }
 

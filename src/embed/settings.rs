@@ -45,6 +45,9 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    // A misspelt name (SET fashrec.model_threds = 2) is then an ERROR, not a silent placeholder.
+    // SAFETY: a NUL-terminated static string; PostgreSQL keeps its own copy.
+    unsafe { pg_sys::MarkGUCPrefixReserved(c"fashrec".as_ptr()) };
 }
 
 /// A PostgreSQL installation directory, as `pg_config` would report it.

@@ -147,7 +147,7 @@ unsafe fn build_into(
     let builder = match (builder, state.dims) {
         (Some(builder), _) => builder,
         (None, Some(dims)) => Builder::new(dims, options).unwrap_or_else(|e| raise_ivf(e)),
-        (None, None) => pgrx::error!(
+        (None, None) => crate::sql_error!(ERRCODE_INVALID_OBJECT_DEFINITION,
             "cannot build a fashrec_ivf index on an empty column without declared dimensions; \
              declare the column as vector(n), or create the index after loading rows"
         ),

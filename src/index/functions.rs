@@ -20,7 +20,7 @@ impl OpenIndex {
         };
         let opened = OpenIndex(rel);
         if !ours {
-            pgrx::error!("relation {index:?} is not a fashrec_ivf index");
+            crate::sql_error!(ERRCODE_WRONG_OBJECT_TYPE, "relation {index:?} is not a fashrec_ivf index");
         }
         opened
     }
@@ -89,6 +89,53 @@ fn fashrec_ivf_lists(index: pgrx::PgRelation) -> TableIterator<'static, (name!(l
     TableIterator::new(rows)
 }
 
+/// The tids the index must hold: the table as an index build sees it under `snapshot`, one
+/// tid per visible row whose vector is not NULL. After a HOT update that tid is the root of the
+/// row's HOT chain, where its index entry rightly points, not the ctid of the row's new version.
+///
+/// # Safety
+/// `heap` is the table of `index`, both open and locked; `snapshot` is a registered MVCC snapshot.
+unsafe fn expected_tids(heap: pg_sys::Relation, index: pg_sys::Relation, snapshot: pg_sys::Snapshot) -> Vec<Tid> {
+    #[pg_guard]
+    unsafe extern "C-unwind" fn collect(
+        _index: pg_sys::Relation,
+        tid: pg_sys::ItemPointer,
+        _values: *mut pg_sys::Datum,
+        isnull: *mut bool,
+        _alive: bool,
+        state: *mut std::ffi::c_void,
+    ) {
+        // SAFETY: `state` is the Vec passed below; `isnull` holds the vector column's flag; `tid`
+        // is a valid heap pointer.
+        unsafe {
+            if !*isnull {
+                let (block, offset) = pgrx::itemptr::item_pointer_get_both(*tid);
+                (*state.cast::<Vec<Tid>>()).push(Tid::new(block, offset));
+            }
+        }
+    }
+    let mut tids: Vec<Tid> = Vec::new();
+    // SAFETY: as the caller promises. In the concurrent mode of a build (CREATE INDEX
+    // CONCURRENTLY's) the scan sees only rows visible to `snapshot`, so dead versions and other
+    // transactions' uncommitted rows do not count; the build scan ends `scan` itself.
+    unsafe {
+        let info = pg_sys::BuildIndexInfo(index);
+        (*info).ii_Concurrent = true;
+        let scan = pg_sys::table_beginscan_strat(heap, snapshot, 0, std::ptr::null_mut(), true, true);
+        pg_sys::table_index_build_scan(
+            heap,
+            index,
+            info,
+            true,
+            false,
+            Some(collect),
+            std::ptr::addr_of_mut!(tids).cast(),
+            scan,
+        );
+    }
+    tids
+}
+
 /// Verifies a fashrec_ivf index: its pages are well formed, every row of the table with a
 /// non-NULL vector is in it exactly once, and it holds nothing else but rows that are dead
 /// and not yet vacuumed. `ok` is false when a row is missing or indexed twice.
@@ -109,43 +156,32 @@ fn fashrec_ivf_check(
     ),
 > {
     let open = OpenIndex::open(index.oid());
+    // SAFETY: an open index has its pg_index row in rd_index.
+    let heap_oid = unsafe { (*(*open.0).rd_index).indrelid };
+    // SAFETY: the table of an index we hold a lock on; AccessShareLock as for any reader.
+    let heap = unsafe { pgrx::PgRelation::with_lock(heap_oid, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
+    // The snapshot is taken before the index is read: a row it sees was committed, and so
+    // indexed, before that. Rows committed later are in the index but not expected, and count
+    // only as dead_or_unknown.
+    // SAFETY: registered here and unregistered below (or by the resource owner on an ERROR).
+    let snapshot = unsafe { pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot()) };
     let rel = PgRelation::new(open.0);
     let report = fashrec_ivf::check(&rel).unwrap_or_else(|e| raise_ivf(e));
     let mut indexed = fashrec_ivf::collect_tids(&rel).unwrap_or_else(|e| raise_ivf(e));
+    // SAFETY: both relations are open and locked; the snapshot is registered MVCC.
+    let mut expected = unsafe { expected_tids(heap.as_ptr(), open.0, snapshot) };
+    // SAFETY: registered above.
+    unsafe { pg_sys::UnregisterSnapshot(snapshot) };
+    let table = heap.name().to_owned();
+    drop(heap);
     drop(open);
     indexed.sort_unstable();
     let total = indexed.len();
     indexed.dedup();
     let duplicated = total - indexed.len();
-
-    let (table, column): (String, String) = Spi::connect(|client| {
-        let row = client
-            .select(
-                "SELECT i.indrelid::regclass::text, quote_ident(a.attname::text)
-                 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                 WHERE i.indexrelid = $1",
-                Some(1),
-                &[index.oid().into()],
-            )?
-            .first();
-        Ok::<_, pgrx::spi::Error>((row.get(1)?.unwrap_or_default(), row.get(2)?.unwrap_or_default()))
-    })
-    .unwrap_or_else(|e| pgrx::error!("cannot find the table of index {}: {e}", index.name()));
-    let mut live: Vec<Tid> = Spi::connect(|client| {
-        let rows = client.select(&format!("SELECT ctid FROM {table} WHERE {column} IS NOT NULL"), None, &[])?;
-        let mut tids = Vec::new();
-        for row in rows {
-            if let Some(ctid) = row.get::<pg_sys::ItemPointerData>(1)? {
-                let (block, offset) = pgrx::itemptr::item_pointer_get_both(ctid);
-                tids.push(Tid::new(block, offset));
-            }
-        }
-        Ok::<_, pgrx::spi::Error>(tids)
-    })
-    .unwrap_or_else(|e| pgrx::error!("cannot read the rows of {table}: {e}"));
-    live.sort_unstable();
-    let missing = live.iter().filter(|t| indexed.binary_search(t).is_err()).count();
-    let extra = indexed.len() - (live.len() - missing);
+    expected.sort_unstable();
+    let missing = expected.iter().filter(|t| indexed.binary_search(t).is_err()).count();
+    let extra = indexed.len().saturating_sub(expected.len() - missing);
     let mut problems = Vec::new();
     if report.unreachable_initialised > 0 {
         problems.push(format!("{} initialised pages are on no list chain", report.unreachable_initialised));
@@ -161,7 +197,7 @@ fn fashrec_ivf_check(
     }
     TableIterator::once((
         problems.is_empty(),
-        live.len() as i64,
+        expected.len() as i64,
         total as i64,
         missing as i64,
         duplicated as i64,

@@ -1,6 +1,6 @@
 //! Search settings: `fashrec_ivf.probes` and `fashrec_ivf.max_probes`.
 
-use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
 
 /// Lists scanned before the first row is returned.
 pub static PROBES: GucSetting<i32> = GucSetting::<i32>::new(10);
@@ -30,6 +30,9 @@ pub fn register() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    // A misspelt name (SET fashrec_ivf.probe = 3) is then an ERROR, not a silent placeholder.
+    // SAFETY: a NUL-terminated static string; PostgreSQL keeps its own copy.
+    unsafe { pg_sys::MarkGUCPrefixReserved(c"fashrec_ivf".as_ptr()) };
 }
 
 /// The scan options the current settings ask for.

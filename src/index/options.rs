@@ -45,7 +45,7 @@ pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: b
         offset: std::mem::offset_of!(IvfOptions, lists) as i32,
     }];
     let Some(&kind) = KIND.get() else {
-        pgrx::error!("fashrec index options are not registered: the library was not initialised");
+        crate::sql_error!(ERRCODE_INTERNAL_ERROR, "fashrec index options are not registered: the library was not initialised");
     };
     // SAFETY: the table describes IvfOptions, whose size we pass.
     unsafe {

@@ -79,7 +79,7 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
     // SAFETY: `scan` was set up by ambeginscan/amrescan; its opaque is our ScanState.
     unsafe {
         if (*scan).numberOfOrderBys == 0 {
-            pgrx::error!("a fashrec_ivf index can only be scanned with ORDER BY column <-> vector (or <=>, <#>)");
+            crate::sql_error!(ERRCODE_FEATURE_NOT_SUPPORTED, "a fashrec_ivf index can only be scanned with ORDER BY column <-> vector (or <=>, <#>)");
         }
         let rel = PgRelation::new((*scan).indexRelation);
         let state = &mut *((*scan).opaque as *mut ScanState);

@@ -34,7 +34,7 @@ impl FromDatum for VectorArg<'_> {
             let size = pgrx::varsize_any(ptr);
             let dims = ptr.cast::<u8>().add(4).cast::<i16>().read();
             if size < HEADER || usize::try_from(dims).ok() != Some((size - HEADER) / 4) {
-                pgrx::error!("corrupt vector value: header says {dims} dimensions in {size} bytes");
+                crate::sql_error!(ERRCODE_DATA_CORRUPTED, "corrupt vector value: header says {dims} dimensions in {size} bytes");
             }
             let data = ptr.cast::<u8>().add(HEADER).cast::<f32>();
             Some(VectorArg(std::slice::from_raw_parts(data, (size - HEADER) / 4)))
@@ -67,7 +67,7 @@ unsafe impl<'fcx> ArgAbi<'fcx> for VectorArg<'fcx> {
         let index = arg.index();
         // SAFETY: pgrx calls this only for a vector argument, which strictness makes non-null.
         unsafe { arg.unbox_arg_using_from_datum() }
-            .unwrap_or_else(|| pgrx::error!("argument {index} must not be null"))
+            .unwrap_or_else(|| crate::sql_error!(ERRCODE_NULL_VALUE_NOT_ALLOWED, "argument {index} must not be null"))
     }
 }
 
