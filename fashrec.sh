@@ -188,9 +188,23 @@ evaluate() {
     "$VENV/bin/python" "$ROOT/demo/evaluate.py" --url "$DEMO_URL" --out "${1:-$ROOT/out/evaluation}"
 }
 
+setup_lints() {
+    # rustup installs of Rust have these components; a distribution's cargo may not
+    for c in rustfmt clippy; do
+        if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+            say "installing the Rust component $c"
+            rustup component add "$c"
+        fi
+    done
+}
+
 test_all() {
     setup
+    setup_lints
     cd "$ROOT"
+    say "formatting and lints (cargo fmt --check, clippy -D warnings)"
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -q -- -D warnings
     say "unit tests of the PostgreSQL-free crates"
     cargo test --workspace --exclude fashrec
     say "in-server tests (cargo pgrx test)"

@@ -29,7 +29,12 @@ pub fn raise(err: VectorError) -> ! {
 
 /// Raises an ERROR with an optional detail and hint; the transaction aborts and the connection
 /// lives on.
-pub fn raise_error(code: PgSqlErrorCode, message: String, detail: Option<&str>, hint: Option<&str>) -> ! {
+pub fn raise_error(
+    code: PgSqlErrorCode,
+    message: String,
+    detail: Option<&str>,
+    hint: Option<&str>,
+) -> ! {
     let mut report = ErrorReport::new(code, message, pgrx::function_name!());
     if let Some(detail) = detail {
         report = report.set_detail(detail);

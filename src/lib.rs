@@ -4,8 +4,8 @@
 ::pgrx::pg_module_magic!(name, version);
 
 mod embed;
-mod evaluate;
 mod error;
+mod evaluate;
 mod index;
 mod recommend;
 mod vector;

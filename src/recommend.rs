@@ -4,5 +4,9 @@
 pgrx::extension_sql_file!(
     "../sql/recommend.sql",
     name = "recommend",
-    requires = ["index_am", embed::functions::embed_image, embed::functions::embed_text]
+    requires = [
+        "index_am",
+        embed::functions::embed_image,
+        embed::functions::embed_text
+    ]
 );

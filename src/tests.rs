@@ -10,12 +10,18 @@ mod tests {
 
     #[pg_test]
     fn l2_distance_matches_pgvector() {
-        assert_eq!(one::<f64>("SELECT '[1,2,3]'::vector <-> '[3,2,1]'"), Some(2.8284271247461903));
+        assert_eq!(
+            one::<f64>("SELECT '[1,2,3]'::vector <-> '[3,2,1]'"),
+            Some(2.8284271247461903)
+        );
     }
 
     #[pg_test]
     fn text_round_trip() {
-        assert_eq!(one::<String>("SELECT ' [ 1, 2.5 ,-3e-5 ] '::vector::text").as_deref(), Some("[1,2.5,-3e-05]"));
+        assert_eq!(
+            one::<String>("SELECT ' [ 1, 2.5 ,-3e-5 ] '::vector::text").as_deref(),
+            Some("[1,2.5,-3e-05]")
+        );
     }
 
     #[pg_test]
@@ -38,11 +44,13 @@ mod tests {
     #[pg_test]
     fn aggregates() {
         assert_eq!(
-            one::<String>("SELECT avg(v)::text FROM (VALUES ('[1,2]'::vector), ('[3,6]')) t(v)").as_deref(),
+            one::<String>("SELECT avg(v)::text FROM (VALUES ('[1,2]'::vector), ('[3,6]')) t(v)")
+                .as_deref(),
             Some("[2,4]")
         );
         assert_eq!(
-            one::<String>("SELECT sum(v)::text FROM (VALUES ('[1,2]'::vector), ('[3,6]')) t(v)").as_deref(),
+            one::<String>("SELECT sum(v)::text FROM (VALUES ('[1,2]'::vector), ('[3,6]')) t(v)")
+                .as_deref(),
             Some("[4,8]")
         );
     }

@@ -1,8 +1,8 @@
 //! The SQL functions that turn shopper input into vectors and categories.
 
 use super::models::with_pipeline;
-use crate::vector::Vector;
 use crate::error::raise_embed;
+use crate::vector::Vector;
 use fashrec_embed::DecodeLimits;
 use pgrx::prelude::*;
 
@@ -13,22 +13,32 @@ fn check_interrupts() {
 
 fn embed_images_checked(images: &[&[u8]]) -> Vec<fashrec_embed::ImageOutput> {
     with_pipeline(|p| {
-        p.embed_images(images, DecodeLimits::default(), &mut check_interrupts).unwrap_or_else(|e| raise_embed(e))
+        p.embed_images(images, DecodeLimits::default(), &mut check_interrupts)
+            .unwrap_or_else(|e| raise_embed(e))
     })
 }
 
 /// Runs `embed` once on the non-NULL items of a batch; NULL items give NULL.
-fn embed_present<T: Copy, U>(items: impl Iterator<Item = Option<T>>, embed: impl FnOnce(&[T]) -> Vec<U>) -> Vec<Option<U>> {
+fn embed_present<T: Copy, U>(
+    items: impl Iterator<Item = Option<T>>,
+    embed: impl FnOnce(&[T]) -> Vec<U>,
+) -> Vec<Option<U>> {
     let items: Vec<Option<T>> = items.collect();
     let present: Vec<T> = items.iter().flatten().copied().collect();
     let mut outputs = embed(&present).into_iter();
-    items.iter().map(|item| item.and_then(|_| outputs.next())).collect()
+    items
+        .iter()
+        .map(|item| item.and_then(|_| outputs.next()))
+        .collect()
 }
 
 /// One image's output; a repeated image (as in `ORDER BY embedding <-> embed_image($1)`, which
 /// evaluates the function for every row returned) is not run again.
 fn embed_image_checked(image: &[u8]) -> fashrec_embed::ImageOutput {
-    with_pipeline(|p| p.embed_image(image, &mut check_interrupts).unwrap_or_else(|e| raise_embed(e)))
+    with_pipeline(|p| {
+        p.embed_image(image, &mut check_interrupts)
+            .unwrap_or_else(|e| raise_embed(e))
+    })
 }
 
 /// The image embedding (64-d, unit length) of a product photo or catalog image: PNG, JPEG,
@@ -42,7 +52,10 @@ fn embed_image(image: &[u8]) -> Vector {
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_images(images: Array<&[u8]>) -> Vec<Option<Vector>> {
     embed_present(images.iter(), |present| {
-        embed_images_checked(present).into_iter().map(|o| Vector(o.embedding)).collect()
+        embed_images_checked(present)
+            .into_iter()
+            .map(|o| Vector(o.embedding))
+            .collect()
     })
 }
 
@@ -50,8 +63,10 @@ fn embed_images(images: Array<&[u8]>) -> Vec<Option<Vector>> {
 fn ranked_categories(image: &[u8]) -> Vec<(String, f64)> {
     let out = embed_image_checked(image);
     let categories = with_pipeline(|p| p.categories().to_vec());
-    let mut ranked: Vec<(String, f64)> =
-        categories.into_iter().zip(out.probabilities.iter().map(|&p| f64::from(p))).collect();
+    let mut ranked: Vec<(String, f64)> = categories
+        .into_iter()
+        .zip(out.probabilities.iter().map(|&p| f64::from(p)))
+        .collect();
     // A stable sort: on a tie the earlier category in logit order comes first.
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     ranked
@@ -59,19 +74,26 @@ fn ranked_categories(image: &[u8]) -> Vec<(String, f64)> {
 
 /// The most likely category of a product image and its probability.
 #[pg_extern(stable, strict, parallel_safe)]
-fn classify_image(image: &[u8]) -> TableIterator<'static, (name!(category, String), name!(probability, f64))> {
+fn classify_image(
+    image: &[u8],
+) -> TableIterator<'static, (name!(category, String), name!(probability, f64))> {
     TableIterator::new(ranked_categories(image).into_iter().take(1))
 }
 
 /// Every category with its probability for a product image, most likely first.
 #[pg_extern(stable, strict, parallel_safe)]
-fn classify_image_all(image: &[u8]) -> TableIterator<'static, (name!(category, String), name!(probability, f64))> {
+fn classify_image_all(
+    image: &[u8],
+) -> TableIterator<'static, (name!(category, String), name!(probability, f64))> {
     TableIterator::new(ranked_categories(image))
 }
 
 fn refuse_blank(texts: &[&str]) {
     if let Some(blank) = texts.iter().find(|t| t.trim().is_empty()) {
-        crate::sql_error!(ERRCODE_INVALID_PARAMETER_VALUE, "cannot embed empty text {blank:?}: give a few words describing the product");
+        crate::sql_error!(
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            "cannot embed empty text {blank:?}: give a few words describing the product"
+        );
     }
 }
 
@@ -98,7 +120,10 @@ fn embed_text(text: &str) -> Vector {
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_texts(texts: Array<&str>) -> Vec<Option<Vector>> {
     embed_present(texts.iter(), |present| {
-        embed_texts_checked(present).into_iter().map(|o| Vector(o.mapped)).collect()
+        embed_texts_checked(present)
+            .into_iter()
+            .map(|o| Vector(o.mapped))
+            .collect()
     })
 }
 

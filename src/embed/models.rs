@@ -34,7 +34,5 @@ fn load() -> Pipeline {
 
 /// Runs `f` on this backend's models, loading them first if needed.
 pub fn with_pipeline<T>(f: impl FnOnce(&mut Pipeline) -> T) -> T {
-    PIPELINE.with(|cell| {
-        f(cell.borrow_mut().get_or_insert_with(load))
-    })
+    PIPELINE.with(|cell| f(cell.borrow_mut().get_or_insert_with(load)))
 }

@@ -55,23 +55,36 @@ fn install_dir(get: unsafe fn(*const std::ffi::c_char, *mut std::ffi::c_char)) -
     let mut buf = [0 as std::ffi::c_char; pg_sys::MAXPGPATH as usize];
     // SAFETY: my_exec_path is set at backend start; the buffer is MAXPGPATH long as required.
     unsafe {
-        get(std::ptr::addr_of!(pg_sys::my_exec_path).cast(), buf.as_mut_ptr());
-        PathBuf::from(std::ffi::CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned())
+        get(
+            std::ptr::addr_of!(pg_sys::my_exec_path).cast(),
+            buf.as_mut_ptr(),
+        );
+        PathBuf::from(
+            std::ffi::CStr::from_ptr(buf.as_ptr())
+                .to_string_lossy()
+                .into_owned(),
+        )
     }
 }
 
 fn setting_path(setting: &GucSetting<Option<CString>>) -> Option<PathBuf> {
-    setting.get().filter(|s| !s.as_bytes().is_empty()).map(|s| PathBuf::from(s.to_string_lossy().into_owned()))
+    setting
+        .get()
+        .filter(|s| !s.as_bytes().is_empty())
+        .map(|s| PathBuf::from(s.to_string_lossy().into_owned()))
 }
 
 /// The model directory in effect.
 pub fn model_dir() -> PathBuf {
-    setting_path(&MODEL_DIR).unwrap_or_else(|| install_dir(pg_sys::get_share_path).join("extension/fashrec_models"))
+    setting_path(&MODEL_DIR)
+        .unwrap_or_else(|| install_dir(pg_sys::get_share_path).join("extension/fashrec_models"))
 }
 
 /// The ONNX Runtime library in effect.
 pub fn ort_library() -> PathBuf {
     setting_path(&ORT_LIBRARY).unwrap_or_else(|| {
-        install_dir(pg_sys::get_pkglib_path).join(format!("fashrec_onnxruntime/libonnxruntime.so.{ORT_VERSION}"))
+        install_dir(pg_sys::get_pkglib_path).join(format!(
+            "fashrec_onnxruntime/libonnxruntime.so.{ORT_VERSION}"
+        ))
     })
 }

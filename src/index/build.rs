@@ -32,14 +32,21 @@ struct BuildState<'r> {
 
 fn progress(phase: i64) {
     // SAFETY: plain progress reporting from the backend's thread.
-    unsafe { pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_SUBPHASE as i32, phase) };
+    unsafe {
+        pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_SUBPHASE as i32, phase)
+    };
 }
 
 fn report_progress(event: BuildProgress) {
     pgrx::check_for_interrupts!();
     if let BuildProgress::Loading { rows } = event {
         // SAFETY: as above.
-        unsafe { pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE as i32, rows as i64) };
+        unsafe {
+            pg_sys::pgstat_progress_update_param(
+                pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE as i32,
+                rows as i64,
+            )
+        };
     }
 }
 
@@ -81,7 +88,13 @@ unsafe extern "C-unwind" fn build_callback(
         let (block, offset) = pgrx::itemptr::item_pointer_get_both(*tid);
         let tid = Tid::new(block, offset);
         let datum = *values;
-        let BuildState { pass, options, dims, rows, tuple_context } = state;
+        let BuildState {
+            pass,
+            options,
+            dims,
+            rows,
+            tuple_context,
+        } = state;
         tuple_context.switch_to(|_| {
             let vector = vector_of(datum);
             let result = match pass {
@@ -89,7 +102,8 @@ unsafe extern "C-unwind" fn build_callback(
                     if builder.is_none() {
                         let n = dims.unwrap_or(vector.len());
                         *dims = Some(n);
-                        *builder = Some(Builder::new(n, options.clone()).unwrap_or_else(|e| raise_ivf(e)));
+                        *builder =
+                            Some(Builder::new(n, options.clone()).unwrap_or_else(|e| raise_ivf(e)));
                     }
                     builder.as_mut().map_or(Ok(()), |b| b.sample(vector))
                 }
@@ -103,7 +117,12 @@ unsafe extern "C-unwind" fn build_callback(
 }
 
 /// Runs one heap pass over the table with `state`.
-unsafe fn scan_heap(heap: pg_sys::Relation, index: pg_sys::Relation, info: *mut pg_sys::IndexInfo, state: &mut BuildState) {
+unsafe fn scan_heap(
+    heap: pg_sys::Relation,
+    index: pg_sys::Relation,
+    info: *mut pg_sys::IndexInfo,
+    state: &mut BuildState,
+) {
     // SAFETY: the relations and IndexInfo come from the ambuild call; the callback matches.
     unsafe {
         pg_sys::table_index_build_scan(
@@ -128,7 +147,12 @@ unsafe fn build_into(
 ) -> (f64, u64) {
     // SAFETY: maintenance_work_mem is a plain int GUC, in kB.
     let memory_budget = unsafe { pg_sys::maintenance_work_mem } as usize * 1024;
-    let options = BuildOptions { lists: options::lists(index), metric: metric_of(index), memory_budget, ..Default::default() };
+    let options = BuildOptions {
+        lists: options::lists(index),
+        metric: metric_of(index),
+        memory_budget,
+        ..Default::default()
+    };
     let mut state = BuildState {
         pass: Pass::Sample(None),
         options: options.clone(),
@@ -147,13 +171,16 @@ unsafe fn build_into(
     let builder = match (builder, state.dims) {
         (Some(builder), _) => builder,
         (None, Some(dims)) => Builder::new(dims, options).unwrap_or_else(|e| raise_ivf(e)),
-        (None, None) => crate::sql_error!(ERRCODE_INVALID_OBJECT_DEFINITION,
+        (None, None) => crate::sql_error!(
+            ERRCODE_INVALID_OBJECT_DEFINITION,
             "cannot build a fashrec_ivf index on an empty column without declared dimensions; \
              declare the column as vector(n), or create the index after loading rows"
         ),
     };
     progress(PHASE_CLUSTERING);
-    let loader = builder.train(rel, &mut report_progress).unwrap_or_else(|e| raise_ivf(e));
+    let loader = builder
+        .train(rel, &mut report_progress)
+        .unwrap_or_else(|e| raise_ivf(e));
     state.pass = Pass::Load(loader);
     state.rows = 0.0;
     progress(PHASE_LOADING);
@@ -164,7 +191,9 @@ unsafe fn build_into(
     let Pass::Load(loader) = std::mem::replace(&mut state.pass, Pass::Sample(None)) else {
         unreachable!("the second pass loads")
     };
-    let report = loader.finish(&mut report_progress).unwrap_or_else(|e| raise_ivf(e));
+    let report = loader
+        .finish(&mut report_progress)
+        .unwrap_or_else(|e| raise_ivf(e));
     if report.low_data && heap.is_some() {
         pg_sys::panic::ErrorReport::new(
             PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
@@ -204,7 +233,8 @@ pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
     // logged as whole pages here, as PostgreSQL requires for crash recovery.
     unsafe {
         build_into(None, index, std::ptr::null_mut(), &rel);
-        let blocks = pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::INIT_FORKNUM);
+        let blocks =
+            pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::INIT_FORKNUM);
         pg_sys::log_newpage_range(index, pg_sys::ForkNumber::INIT_FORKNUM, 0, blocks, true);
     }
 }

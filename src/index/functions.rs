@@ -20,7 +20,10 @@ impl OpenIndex {
         };
         let opened = OpenIndex(rel);
         if !ours {
-            crate::sql_error!(ERRCODE_WRONG_OBJECT_TYPE, "relation {index:?} is not a fashrec_ivf index");
+            crate::sql_error!(
+                ERRCODE_WRONG_OBJECT_TYPE,
+                "relation {index:?} is not a fashrec_ivf index"
+            );
         }
         opened
     }
@@ -76,7 +79,9 @@ fn fashrec_ivf_info(
 
 /// Every list of a fashrec_ivf index with its row and page count.
 #[pg_extern(strict, parallel_safe)]
-fn fashrec_ivf_lists(index: pgrx::PgRelation) -> TableIterator<'static, (name!(list, i32), name!(rows, i64), name!(pages, i32))> {
+fn fashrec_ivf_lists(
+    index: pgrx::PgRelation,
+) -> TableIterator<'static, (name!(list, i32), name!(rows, i64), name!(pages, i32))> {
     let open = OpenIndex::open(index.oid());
     let info = fashrec_ivf::inspect(&PgRelation::new(open.0)).unwrap_or_else(|e| raise_ivf(e));
     let rows: Vec<_> = info
@@ -95,7 +100,11 @@ fn fashrec_ivf_lists(index: pgrx::PgRelation) -> TableIterator<'static, (name!(l
 ///
 /// # Safety
 /// `heap` is the table of `index`, both open and locked; `snapshot` is a registered MVCC snapshot.
-unsafe fn expected_tids(heap: pg_sys::Relation, index: pg_sys::Relation, snapshot: pg_sys::Snapshot) -> Vec<Tid> {
+unsafe fn expected_tids(
+    heap: pg_sys::Relation,
+    index: pg_sys::Relation,
+    snapshot: pg_sys::Snapshot,
+) -> Vec<Tid> {
     #[pg_guard]
     unsafe extern "C-unwind" fn collect(
         _index: pg_sys::Relation,
@@ -121,7 +130,8 @@ unsafe fn expected_tids(heap: pg_sys::Relation, index: pg_sys::Relation, snapsho
     unsafe {
         let info = pg_sys::BuildIndexInfo(index);
         (*info).ii_Concurrent = true;
-        let scan = pg_sys::table_beginscan_strat(heap, snapshot, 0, std::ptr::null_mut(), true, true);
+        let scan =
+            pg_sys::table_beginscan_strat(heap, snapshot, 0, std::ptr::null_mut(), true, true);
         pg_sys::table_index_build_scan(
             heap,
             index,
@@ -159,7 +169,9 @@ fn fashrec_ivf_check(
     // SAFETY: an open index has its pg_index row in rd_index.
     let heap_oid = unsafe { (*(*open.0).rd_index).indrelid };
     // SAFETY: the table of an index we hold a lock on; AccessShareLock as for any reader.
-    let heap = unsafe { pgrx::PgRelation::with_lock(heap_oid, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
+    let heap = unsafe {
+        pgrx::PgRelation::with_lock(heap_oid, pg_sys::AccessShareLock as pg_sys::LOCKMODE)
+    };
     // The snapshot is taken before the index is read: a row it sees was committed, and so
     // indexed, before that. Rows committed later are in the index but not expected, and count
     // only as dead_or_unknown.
@@ -180,14 +192,23 @@ fn fashrec_ivf_check(
     indexed.dedup();
     let duplicated = total - indexed.len();
     expected.sort_unstable();
-    let missing = expected.iter().filter(|t| indexed.binary_search(t).is_err()).count();
+    let missing = expected
+        .iter()
+        .filter(|t| indexed.binary_search(t).is_err())
+        .count();
     let extra = indexed.len().saturating_sub(expected.len() - missing);
     let mut problems = Vec::new();
     if report.unreachable_initialised > 0 {
-        problems.push(format!("{} initialised pages are on no list chain", report.unreachable_initialised));
+        problems.push(format!(
+            "{} initialised pages are on no list chain",
+            report.unreachable_initialised
+        ));
     }
     if report.misplaced > 0 {
-        problems.push(format!("{} items are not in the list of their nearest centroid", report.misplaced));
+        problems.push(format!(
+            "{} items are not in the list of their nearest centroid",
+            report.misplaced
+        ));
     }
     if missing > 0 {
         problems.push(format!("{missing} rows of {table} are not in the index"));

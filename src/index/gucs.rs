@@ -39,5 +39,12 @@ pub fn register() {
 pub fn scan_options() -> fashrec_ivf::ScanOptions {
     let probes = PROBES.get().max(1) as u32;
     let max = MAX_PROBES.get();
-    fashrec_ivf::ScanOptions { probes, max_probes: if max < 0 { u32::MAX } else { (max as u32).max(probes) } }
+    fashrec_ivf::ScanOptions {
+        probes,
+        max_probes: if max < 0 {
+            u32::MAX
+        } else {
+            (max as u32).max(probes)
+        },
+    }
 }

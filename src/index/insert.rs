@@ -30,7 +30,8 @@ pub unsafe extern "C-unwind" fn aminsert(
         let mut context = pgrx::PgMemoryContexts::new("fashrec_ivf insert");
         context.switch_to(|_| {
             let vector = vector_of(*values);
-            fashrec_ivf::insert(&PgRelation::new(index), Tid::new(block, offset), vector).unwrap_or_else(|e| raise_ivf(e));
+            fashrec_ivf::insert(&PgRelation::new(index), Tid::new(block, offset), vector)
+                .unwrap_or_else(|e| raise_ivf(e));
         });
     }
     false

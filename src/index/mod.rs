@@ -34,7 +34,10 @@ fn vector_of<'a>(datum: pg_sys::Datum) -> &'a [f32] {
     // SAFETY: the index's only column is a vector, and callers skip NULLs.
     match unsafe { VectorArg::from_polymorphic_datum(datum, false, pg_sys::InvalidOid) } {
         Some(v) => v.as_slice(),
-        None => crate::sql_error!(ERRCODE_INTERNAL_ERROR, "fashrec_ivf: unexpected NULL vector"),
+        None => crate::sql_error!(
+            ERRCODE_INTERNAL_ERROR,
+            "fashrec_ivf: unexpected NULL vector"
+        ),
     }
 }
 
@@ -45,14 +48,22 @@ fn metric_of(index: pg_sys::Relation) -> Metric {
         let proc = pg_sys::index_getprocid(index, 1, 1);
         let name = pg_sys::get_func_name(proc);
         if name.is_null() {
-            crate::sql_error!(ERRCODE_INVALID_OBJECT_DEFINITION, "fashrec_ivf: the operator class has no distance function")
+            crate::sql_error!(
+                ERRCODE_INVALID_OBJECT_DEFINITION,
+                "fashrec_ivf: the operator class has no distance function"
+            )
         }
-        std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned()
+        std::ffi::CStr::from_ptr(name)
+            .to_string_lossy()
+            .into_owned()
     };
     match name.as_str() {
         "l2_distance" => Metric::L2,
         "cosine_distance" => Metric::Cosine,
         "vector_negative_inner_product" => Metric::InnerProduct,
-        other => crate::sql_error!(ERRCODE_INVALID_OBJECT_DEFINITION, "fashrec_ivf: unsupported distance function {other}"),
+        other => crate::sql_error!(
+            ERRCODE_INVALID_OBJECT_DEFINITION,
+            "fashrec_ivf: unsupported distance function {other}"
+        ),
     }
 }

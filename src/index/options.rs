@@ -25,7 +25,8 @@ pub fn register() {
             pg_sys::add_int_reloption(
                 kind,
                 c"lists".as_ptr(),
-                c"Number of inverted lists (k-means clusters); about sqrt(rows) is a good start".as_ptr(),
+                c"Number of inverted lists (k-means clusters); about sqrt(rows) is a good start"
+                    .as_ptr(),
                 DEFAULT_LISTS,
                 1,
                 fashrec_ivf::MAX_LISTS as i32,
@@ -38,19 +39,31 @@ pub fn register() {
 
 /// `amoptions`: parses and validates `WITH (...)`.
 #[pgrx::pg_guard]
-pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: bool) -> *mut pg_sys::bytea {
+pub unsafe extern "C-unwind" fn amoptions(
+    reloptions: pg_sys::Datum,
+    validate: bool,
+) -> *mut pg_sys::bytea {
     let table = [pg_sys::relopt_parse_elt {
         optname: c"lists".as_ptr(),
         opttype: pg_sys::relopt_type::RELOPT_TYPE_INT,
         offset: std::mem::offset_of!(IvfOptions, lists) as i32,
     }];
     let Some(&kind) = KIND.get() else {
-        crate::sql_error!(ERRCODE_INTERNAL_ERROR, "fashrec index options are not registered: the library was not initialised");
+        crate::sql_error!(
+            ERRCODE_INTERNAL_ERROR,
+            "fashrec index options are not registered: the library was not initialised"
+        );
     };
     // SAFETY: the table describes IvfOptions, whose size we pass.
     unsafe {
-        pg_sys::build_reloptions(reloptions, validate, kind, size_of::<IvfOptions>(), table.as_ptr(), table.len() as i32)
-            as *mut pg_sys::bytea
+        pg_sys::build_reloptions(
+            reloptions,
+            validate,
+            kind,
+            size_of::<IvfOptions>(),
+            table.as_ptr(),
+            table.len() as i32,
+        ) as *mut pg_sys::bytea
     }
 }
 

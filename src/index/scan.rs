@@ -6,10 +6,10 @@ use super::storage::PgRelation;
 use super::{gucs, searchers, vector_of};
 use crate::error::raise_ivf;
 use fashrec_ivf::{Metric, Scan, Searcher};
-use std::sync::Arc;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
+use std::sync::Arc;
 
 /// What one scan remembers between amgettuple calls.
 struct ScanState {
@@ -23,7 +23,11 @@ struct ScanState {
 
 /// `ambeginscan`: sets up an ordered scan.
 #[pg_guard]
-pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32, norderbys: i32) -> pg_sys::IndexScanDesc {
+pub unsafe extern "C-unwind" fn ambeginscan(
+    index: pg_sys::Relation,
+    nkeys: i32,
+    norderbys: i32,
+) -> pg_sys::IndexScanDesc {
     // SAFETY: RelationGetIndexScan allocates the descriptor; the order-by arrays must be
     // allocated by the access method (a second query on the connection crashed without them).
     unsafe {
@@ -34,7 +38,11 @@ pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32,
         std::ptr::write_bytes((*scan).xs_orderbynulls, 1, n);
         // The state lives in the scan's memory context and is dropped with it, also when the
         // query ends in an ERROR and amendscan is never called.
-        let state = PgMemoryContexts::CurrentMemoryContext.leak_and_drop_on_delete(ScanState { searcher: None, scan: None, metric: Metric::L2 });
+        let state = PgMemoryContexts::CurrentMemoryContext.leak_and_drop_on_delete(ScanState {
+            searcher: None,
+            scan: None,
+            metric: Metric::L2,
+        });
         (*scan).opaque = state.cast();
         scan
     }
@@ -75,7 +83,10 @@ unsafe fn count_index_scan(index: pg_sys::Relation) {
 
 /// `amgettuple`: the next row, nearest first.
 #[pg_guard]
-pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _direction: pg_sys::ScanDirection::Type) -> bool {
+pub unsafe extern "C-unwind" fn amgettuple(
+    scan: pg_sys::IndexScanDesc,
+    _direction: pg_sys::ScanDirection::Type,
+) -> bool {
     // SAFETY: `scan` was set up by ambeginscan/amrescan; its opaque is our ScanState.
     unsafe {
         if (*scan).numberOfOrderBys == 0 {
@@ -85,7 +96,10 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
         let state = &mut *((*scan).opaque as *mut ScanState);
         if state.scan.is_none() {
             let index = (*scan).indexRelation;
-            let searcher = state.searcher.get_or_insert_with(|| searchers::searcher(index, &rel)).clone();
+            let searcher = state
+                .searcher
+                .get_or_insert_with(|| searchers::searcher(index, &rel))
+                .clone();
             state.metric = searcher.meta().metric;
             let key = &*(*scan).orderByData;
             // `<-> NULL` orders every row by NULL: any order will do, so the zero vector.
@@ -96,16 +110,26 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
             } else {
                 vector_of(key.sk_argument)
             };
-            state.scan = Some(Scan::with_searcher(searcher, query, gucs::scan_options()).unwrap_or_else(|e| raise_ivf(e)));
+            state.scan = Some(
+                Scan::with_searcher(searcher, query, gucs::scan_options())
+                    .unwrap_or_else(|e| raise_ivf(e)),
+            );
             count_index_scan(index);
         }
-        let Some(active) = state.scan.as_mut() else { return false };
+        let Some(active) = state.scan.as_mut() else {
+            return false;
+        };
         match active.next(&rel).unwrap_or_else(|e| raise_ivf(e)) {
             Some(neighbor) => {
-                pgrx::itemptr::item_pointer_set_all(&mut (*scan).xs_heaptid, neighbor.tid.block, neighbor.tid.offset);
+                pgrx::itemptr::item_pointer_set_all(
+                    &mut (*scan).xs_heaptid,
+                    neighbor.tid.block,
+                    neighbor.tid.offset,
+                );
                 (*scan).xs_recheck = false;
                 (*scan).xs_recheckorderby = false;
-                *(*scan).xs_orderbyvals = pg_sys::Datum::from(state.metric.distance(neighbor.score).to_bits());
+                *(*scan).xs_orderbyvals =
+                    pg_sys::Datum::from(state.metric.distance(neighbor.score).to_bits());
                 *(*scan).xs_orderbynulls = false;
                 true
             }

@@ -39,7 +39,10 @@ pub fn searcher(index: pg_sys::Relation, rel: &PgRelation) -> Arc<Searcher> {
     let (oid, relfilenode) = unsafe { ((*index).rd_id, (*index).rd_node.relNode) };
     let meta = Meta::read(rel).unwrap_or_else(|e| raise_ivf(e));
     CACHE.with_borrow_mut(|cache| {
-        if let Some(at) = cache.iter().position(|e| e.index == oid && e.relfilenode == relfilenode) {
+        if let Some(at) = cache
+            .iter()
+            .position(|e| e.index == oid && e.relfilenode == relfilenode)
+        {
             let entry = cache.remove(at);
             if *entry.searcher.meta() == meta {
                 let searcher = entry.searcher.clone();
@@ -50,7 +53,15 @@ pub fn searcher(index: pg_sys::Relation, rel: &PgRelation) -> Arc<Searcher> {
         let searcher = Arc::new(Searcher::open(rel).unwrap_or_else(|e| raise_ivf(e)));
         let bytes = searcher.memory_bytes();
         if bytes <= BUDGET_BYTES {
-            cache.insert(0, Entry { index: oid, relfilenode, bytes, searcher: searcher.clone() });
+            cache.insert(
+                0,
+                Entry {
+                    index: oid,
+                    relfilenode,
+                    bytes,
+                    searcher: searcher.clone(),
+                },
+            );
             let mut total = 0;
             cache.retain(|e| {
                 total += e.bytes;

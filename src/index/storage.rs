@@ -6,7 +6,9 @@
 //! only for a block past it (an index only grows while it is open), and a block the scan
 //! prefetched is pinned through the buffer the prefetch found (`ReadRecentBuffer`).
 
-use fashrec_ivf::{prefetch_into_cache, BlockNumber, Error, Page, Relation, Result, WriteSet, MAX_PAGES_PER_WRITE};
+use fashrec_ivf::{
+    prefetch_into_cache, BlockNumber, Error, Page, Relation, Result, WriteSet, MAX_PAGES_PER_WRITE,
+};
 use pgrx::pg_sys;
 use std::cell::Cell;
 use std::ops::{Deref, Range};
@@ -30,7 +32,12 @@ impl PgRelation {
 
     /// Another fork (the init fork of an unlogged index).
     pub fn with_fork(raw: pg_sys::Relation, fork: pg_sys::ForkNumber::Type) -> Self {
-        Self { raw, fork, known_blocks: Cell::new(0), recent: Cell::new(None) }
+        Self {
+            raw,
+            fork,
+            known_blocks: Cell::new(0),
+            recent: Cell::new(None),
+        }
     }
 
     /// Checks that `block` exists, asking the storage manager only past the known count.
@@ -54,7 +61,12 @@ impl PgRelation {
             let buffer = match self.recent.take() {
                 Some((recent, buffer))
                     if recent == block
-                        && pg_sys::ReadRecentBuffer((*self.raw).rd_node, self.fork, block, buffer) =>
+                        && pg_sys::ReadRecentBuffer(
+                            (*self.raw).rd_node,
+                            self.fork,
+                            block,
+                            buffer,
+                        ) =>
                 {
                     buffer
                 }
@@ -107,7 +119,11 @@ impl Relation for PgRelation {
     }
 
     fn begin(&self) -> PgWrite<'_> {
-        PgWrite { rel: self, state: std::ptr::null_mut(), slots: Vec::with_capacity(MAX_PAGES_PER_WRITE) }
+        PgWrite {
+            rel: self,
+            state: std::ptr::null_mut(),
+            slots: Vec::with_capacity(MAX_PAGES_PER_WRITE),
+        }
     }
 
     fn nblocks(&self) -> BlockNumber {
@@ -159,14 +175,20 @@ impl PgWrite<'_> {
                 self.state = pg_sys::GenericXLogStart(self.rel.raw);
             }
             let page = pg_sys::GenericXLogRegisterBuffer(self.state, buffer, flags) as *mut Page;
-            self.slots.push(Slot { block, buffer, page });
+            self.slots.push(Slot {
+                block,
+                buffer,
+                page,
+            });
         }
         self.slots.len() - 1
     }
 
     fn room(&self) -> Result<()> {
         if self.slots.len() >= MAX_PAGES_PER_WRITE {
-            Err(Error::TooManyPages { max: MAX_PAGES_PER_WRITE })
+            Err(Error::TooManyPages {
+                max: MAX_PAGES_PER_WRITE,
+            })
         } else {
             Ok(())
         }
@@ -198,7 +220,9 @@ impl WriteSet for PgWrite<'_> {
             pg_sys::UnlockRelationForExtension(self.rel.raw, pg_sys::ExclusiveLock as i32);
             (buffer, pg_sys::BufferGetBlockNumber(buffer))
         };
-        self.rel.known_blocks.set(self.rel.known_blocks.get().max(block + 1));
+        self.rel
+            .known_blocks
+            .set(self.rel.known_blocks.get().max(block + 1));
         let slot = self.register(block, buffer, pg_sys::GENERIC_XLOG_FULL_IMAGE as i32);
         Ok((slot, block))
     }

@@ -17,7 +17,8 @@ impl BulkDelete for DeadRows {
         let mut pointer = pg_sys::ItemPointerData::default();
         pgrx::itemptr::item_pointer_set_all(&mut pointer, tid.block, tid.offset);
         // SAFETY: the callback and its state come from the ambulkdelete call in progress.
-        self.callback.is_some_and(|callback| unsafe { callback(&mut pointer, self.state) })
+        self.callback
+            .is_some_and(|callback| unsafe { callback(&mut pointer, self.state) })
     }
 
     fn between_pages(&mut self) {
@@ -47,11 +48,17 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     // SAFETY: `info` describes the index being vacuumed; `stats` is ours to fill.
     unsafe {
         let rel = PgRelation::new((*info).index);
-        let mut dead = DeadRows { callback, state: callback_state };
+        let mut dead = DeadRows {
+            callback,
+            state: callback_state,
+        };
         let done = fashrec_ivf::bulk_delete(&rel, &mut dead).unwrap_or_else(|e| raise_ivf(e));
         (*stats).tuples_removed += done.removed as f64;
         (*stats).num_index_tuples = done.remaining as f64;
-        (*stats).num_pages = pg_sys::RelationGetNumberOfBlocksInFork((*info).index, pg_sys::ForkNumber::MAIN_FORKNUM);
+        (*stats).num_pages = pg_sys::RelationGetNumberOfBlocksInFork(
+            (*info).index,
+            pg_sys::ForkNumber::MAIN_FORKNUM,
+        );
     }
     stats
 }
@@ -70,13 +77,17 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
         let stats = if stats.is_null() {
             // No bulk delete ran (nothing was dead): count the rows ourselves.
             let stats = stats_or_new(stats);
-            let info = fashrec_ivf::inspect(&PgRelation::new((*info).index)).unwrap_or_else(|e| raise_ivf(e));
+            let info = fashrec_ivf::inspect(&PgRelation::new((*info).index))
+                .unwrap_or_else(|e| raise_ivf(e));
             (*stats).num_index_tuples = info.rows as f64;
             stats
         } else {
             stats
         };
-        (*stats).num_pages = pg_sys::RelationGetNumberOfBlocksInFork((*info).index, pg_sys::ForkNumber::MAIN_FORKNUM);
+        (*stats).num_pages = pg_sys::RelationGetNumberOfBlocksInFork(
+            (*info).index,
+            pg_sys::ForkNumber::MAIN_FORKNUM,
+        );
         stats
     }
 }

@@ -33,7 +33,11 @@ pub fn vector_dims(a: VectorArg) -> i32 {
 /// Euclidean norm.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
 pub fn vector_norm(a: VectorArg) -> f64 {
-    a.as_slice().iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt()
+    a.as_slice()
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// The vector scaled to unit length; a zero vector is returned unchanged.

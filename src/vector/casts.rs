@@ -8,7 +8,14 @@ use pgrx::prelude::*;
 /// Builds a checked vector from array elements, refusing NULLs.
 fn from_elements(elements: impl Iterator<Item = Option<f32>>, typmod: i32) -> Vector {
     let values: Vec<f32> = elements
-        .map(|x| x.unwrap_or_else(|| crate::sql_error!(ERRCODE_NULL_VALUE_NOT_ALLOWED, "array must not contain nulls")))
+        .map(|x| {
+            x.unwrap_or_else(|| {
+                crate::sql_error!(
+                    ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                    "array must not contain nulls"
+                )
+            })
+        })
         .collect();
     check_vector(&values).or_raise();
     check_typmod(typmod, values.len()).or_raise();
@@ -36,7 +43,11 @@ pub fn integer_array_to_vector(a: Array<i32>, typmod: i32, _explicit: bool) -> V
 /// `numeric[]` to vector, so `ARRAY[0.5, 1.5]::vector` works.
 #[pg_extern(immutable, strict, parallel_safe, name = "array_to_vector", requires = ["vector_type"])]
 pub fn numeric_array_to_vector(a: Array<AnyNumeric>, typmod: i32, _explicit: bool) -> Vector {
-    from_elements(a.iter().map(|x| x.map(|x| f32::try_from(x).unwrap_or(f32::INFINITY))), typmod)
+    from_elements(
+        a.iter()
+            .map(|x| x.map(|x| f32::try_from(x).unwrap_or(f32::INFINITY))),
+        typmod,
+    )
 }
 
 /// vector to `real[]`.
@@ -61,7 +72,10 @@ pub fn vector_to_int4(v: VectorArg, _typmod: i32, _explicit: bool) -> Vec<i32> {
             if (i32::MIN as f32..i32::MAX as f32).contains(&r) {
                 r as i32
             } else {
-                crate::sql_error!(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "vector element {x} is out of range for type integer")
+                crate::sql_error!(
+                    ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                    "vector element {x} is out of range for type integer"
+                )
             }
         })
         .collect()

@@ -23,7 +23,11 @@ impl<'a> VectorArg<'a> {
 }
 
 impl FromDatum for VectorArg<'_> {
-    unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _: pg_sys::Oid) -> Option<Self> {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<Self> {
         if is_null {
             return None;
         }
@@ -34,10 +38,16 @@ impl FromDatum for VectorArg<'_> {
             let size = pgrx::varsize_any(ptr);
             let dims = ptr.cast::<u8>().add(4).cast::<i16>().read();
             if size < HEADER || usize::try_from(dims).ok() != Some((size - HEADER) / 4) {
-                crate::sql_error!(ERRCODE_DATA_CORRUPTED, "corrupt vector value: header says {dims} dimensions in {size} bytes");
+                crate::sql_error!(
+                    ERRCODE_DATA_CORRUPTED,
+                    "corrupt vector value: header says {dims} dimensions in {size} bytes"
+                );
             }
             let data = ptr.cast::<u8>().add(HEADER).cast::<f32>();
-            Some(VectorArg(std::slice::from_raw_parts(data, (size - HEADER) / 4)))
+            Some(VectorArg(std::slice::from_raw_parts(
+                data,
+                (size - HEADER) / 4,
+            )))
         }
     }
 }
@@ -52,7 +62,11 @@ impl IntoDatum for Vector {
             let ptr = pg_sys::palloc0(size).cast::<u8>();
             pgrx::set_varsize_4b(ptr.cast(), size as i32);
             ptr.add(4).cast::<i16>().write(self.0.len() as i16);
-            std::ptr::copy_nonoverlapping(self.0.as_ptr(), ptr.add(HEADER).cast::<f32>(), self.0.len());
+            std::ptr::copy_nonoverlapping(
+                self.0.as_ptr(),
+                ptr.add(HEADER).cast::<f32>(),
+                self.0.len(),
+            );
             Some(pg_sys::Datum::from(ptr))
         }
     }
@@ -66,8 +80,12 @@ unsafe impl<'fcx> ArgAbi<'fcx> for VectorArg<'fcx> {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
         // SAFETY: pgrx calls this only for a vector argument, which strictness makes non-null.
-        unsafe { arg.unbox_arg_using_from_datum() }
-            .unwrap_or_else(|| crate::sql_error!(ERRCODE_NULL_VALUE_NOT_ALLOWED, "argument {index} must not be null"))
+        unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| {
+            crate::sql_error!(
+                ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                "argument {index} must not be null"
+            )
+        })
     }
 }
 

@@ -9,16 +9,18 @@ mod io;
 
 pub use datum::{Vector, VectorArg};
 
-pgrx::extension_sql!(
-    "CREATE TYPE vector;",
-    name = "vector_shell",
-    bootstrap
-);
+pgrx::extension_sql!("CREATE TYPE vector;", name = "vector_shell", bootstrap);
 
 pgrx::extension_sql_file!(
     "../../sql/vector_type.sql",
     name = "vector_type",
-    requires = [io::vector_in, io::vector_out, io::vector_typmod_in, io::vector_recv, io::vector_send]
+    requires = [
+        io::vector_in,
+        io::vector_out,
+        io::vector_typmod_in,
+        io::vector_recv,
+        io::vector_send
+    ]
 );
 
 pgrx::extension_sql_file!(

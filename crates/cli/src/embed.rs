@@ -49,7 +49,8 @@ FROM batch, unnest(batch.ids, batch.vectors) AS e(id, vector)
 WHERE p.id = e.id";
 
 /// One row, for finding the image that made its batch fail.
-const EMBED_ONE: &str = "UPDATE products SET embedding = embed_image(image) WHERE id = $1 AND embedding IS NULL";
+const EMBED_ONE: &str =
+    "UPDATE products SET embedding = embed_image(image) WHERE id = $1 AND embedding IS NULL";
 
 /// A product whose image the extension refused, and why.
 struct Failed {
@@ -77,9 +78,12 @@ pub fn run(url: Option<&str>, batch: u32) -> Result<()> {
     }
 
     let step = spinner("loading the models in the server");
-    client
-        .batch_execute(LOAD_MODELS)
-        .map_err(|e| anyhow!("the server cannot run the embedding models: {}", server_message(&e)))?;
+    client.batch_execute(LOAD_MODELS).map_err(|e| {
+        anyhow!(
+            "the server cannot run the embedding models: {}",
+            server_message(&e)
+        )
+    })?;
     done(&step);
 
     let interrupt = Interrupt::cancelling(client.cancel_token())?;
@@ -100,9 +104,9 @@ pub fn run(url: Option<&str>, batch: u32) -> Result<()> {
             Err(_) if interrupt.asked() => return Err(stopped(embedded)),
             result => result.context("cannot select the next products to embed")?,
         }
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect::<Result<_, _>>()?;
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
         let Some(&last) = ids.last() else { break };
         after = i64::from(last);
         match tx.execute(EMBED_BATCH, &[&ids]) {
@@ -134,8 +138,11 @@ pub fn run(url: Option<&str>, batch: u32) -> Result<()> {
         embedded as f64 / seconds.max(1e-9)
     );
     if !failed.is_empty() {
-        let listed: Vec<String> =
-            failed.iter().take(LIST_FAILED).map(|f| format!("product {}: {}", f.id, f.reason)).collect();
+        let listed: Vec<String> = failed
+            .iter()
+            .take(LIST_FAILED)
+            .map(|f| format!("product {}: {}", f.id, f.reason))
+            .collect();
         let more = failed.len().saturating_sub(LIST_FAILED);
         bail!(
             "{} products have an image the extension cannot embed and were left without an embedding:\n  {}{}\n\
@@ -155,7 +162,10 @@ fn embed_one_by_one(client: &mut Client, ids: &[i32], failed: &mut Vec<Failed>) 
         match client.execute(EMBED_ONE, &[&id]) {
             Ok(rows) => embedded += rows,
             Err(e) if e.code() == Some(&SqlState::INVALID_PARAMETER_VALUE) => {
-                failed.push(Failed { id, reason: server_message(&e) });
+                failed.push(Failed {
+                    id,
+                    reason: server_message(&e),
+                });
             }
             Err(e) => bail!("embedding product {id} failed: {}", server_message(&e)),
         }

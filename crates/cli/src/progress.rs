@@ -11,9 +11,12 @@ pub fn bar(len: usize, message: &'static str) -> ProgressBar {
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     // indicatif's own {per_sec} prints four decimals.
-    .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-        let _ = write!(w, "{:.0}/s", state.per_sec());
-    })
+    .with_key(
+        "rate",
+        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", state.per_sec());
+        },
+    )
     .progress_chars("=> ");
     ProgressBar::new(len as u64)
         .with_style(style)

@@ -3,8 +3,8 @@
 
 mod decode;
 mod manifest;
-mod pipeline;
 mod model;
+mod pipeline;
 mod preprocess;
 mod recent;
 mod runtime;
@@ -12,8 +12,8 @@ mod text;
 
 pub use decode::{decode_image, DecodeError, DecodeLimits};
 pub use manifest::Manifest;
-pub use pipeline::{EmbedError, ImageOutput, Pipeline, TextOutput};
 pub use model::{Input, Model};
+pub use pipeline::{EmbedError, ImageOutput, Pipeline, TextOutput};
 pub use preprocess::{canonical, luma, Luma, PreprocessError, PreprocessParams, CANVAS};
 pub use runtime::{init_runtime, ModelError};
 pub use text::{TextTokenizer, Tokens};

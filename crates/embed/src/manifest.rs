@@ -50,7 +50,10 @@ impl Manifest {
     /// Reads `dir/manifest.json`.
     pub fn read(dir: &Path) -> Result<Self, ModelError> {
         let path = dir.join("manifest.json");
-        let fail = |reason: String| ModelError::Load { path: path.display().to_string(), reason };
+        let fail = |reason: String| ModelError::Load {
+            path: path.display().to_string(),
+            reason,
+        };
         let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
         serde_json::from_str(&text).map_err(|e| fail(e.to_string()))
     }
@@ -59,8 +62,14 @@ impl Manifest {
     pub fn verified(dir: &Path, entry: &FileEntry) -> Result<PathBuf, ModelError> {
         let path = dir.join(&entry.file);
         let name = path.display().to_string();
-        let bytes = std::fs::read(&path).map_err(|e| ModelError::Load { path: name.clone(), reason: e.to_string() })?;
-        let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let bytes = std::fs::read(&path).map_err(|e| ModelError::Load {
+            path: name.clone(),
+            reason: e.to_string(),
+        })?;
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         if digest != entry.sha256.to_ascii_lowercase() {
             return Err(ModelError::Mismatch {
                 path: name,

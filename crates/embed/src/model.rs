@@ -22,12 +22,16 @@ impl Model {
     /// Loads `path` with at most `threads` intra-op threads. The runtime must be initialised.
     pub fn load(path: &Path, threads: usize) -> Result<Self, ModelError> {
         let name = path.display().to_string();
-        let fail = |reason: String| ModelError::Load { path: name.clone(), reason };
+        let fail = |reason: String| ModelError::Load {
+            path: name.clone(),
+            reason,
+        };
         if !path.is_file() {
             return Err(fail("no such file".into()));
         }
-        let environment = crate::runtime::environment()
-            .ok_or_else(|| fail("ONNX Runtime is not loaded yet (call init_runtime first)".into()))?;
+        let environment = crate::runtime::environment().ok_or_else(|| {
+            fail("ONNX Runtime is not loaded yet (call init_runtime first)".into())
+        })?;
         let session = Session::builder(environment)
             .map_err(|e| fail(e.to_string()))?
             .with_intra_threads(threads.max(1))
@@ -36,7 +40,10 @@ impl Model {
             .map_err(|e| fail(e.to_string()))?
             .commit_from_file(path)
             .map_err(|e| fail(e.to_string()))?;
-        Ok(Self { session, path: name })
+        Ok(Self {
+            session,
+            path: name,
+        })
     }
 
     /// The file this model was loaded from.
@@ -46,22 +53,44 @@ impl Model {
 
     /// Input names in graph order.
     pub fn input_names(&self) -> Vec<String> {
-        self.session.inputs().iter().map(|i| i.name().to_string()).collect()
+        self.session
+            .inputs()
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect()
     }
 
     /// Output names in graph order.
     pub fn output_names(&self) -> Vec<String> {
-        self.session.outputs().iter().map(|o| o.name().to_string()).collect()
+        self.session
+            .outputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect()
     }
 
     /// Runs the model and returns the named f32 outputs, in the order asked.
-    pub fn run(&mut self, inputs: &[Input<'_>], outputs: &[&str]) -> Result<Vec<ArrayD<f32>>, ModelError> {
+    pub fn run(
+        &mut self,
+        inputs: &[Input<'_>],
+        outputs: &[&str],
+    ) -> Result<Vec<ArrayD<f32>>, ModelError> {
         let run_err = |e: ort::Error| ModelError::Run(e.to_string());
         let mut values = Vec::with_capacity(inputs.len());
         for input in inputs {
             let (name, value): (&str, SessionInputValue<'_>) = match input {
-                Input::F32(name, view) => (*name, TensorRef::from_array_view(view.view()).map_err(run_err)?.into()),
-                Input::I64(name, view) => (*name, TensorRef::from_array_view(view.view()).map_err(run_err)?.into()),
+                Input::F32(name, view) => (
+                    *name,
+                    TensorRef::from_array_view(view.view())
+                        .map_err(run_err)?
+                        .into(),
+                ),
+                Input::I64(name, view) => (
+                    *name,
+                    TensorRef::from_array_view(view.view())
+                        .map_err(run_err)?
+                        .into(),
+                ),
             };
             values.push((std::borrow::Cow::Borrowed(name), value));
         }
@@ -72,7 +101,10 @@ impl Model {
                 let value = result
                     .get(*name)
                     .ok_or_else(|| ModelError::Run(format!("model has no output named {name}")))?;
-                Ok(value.try_extract_array::<f32>().map_err(run_err)?.to_owned())
+                Ok(value
+                    .try_extract_array::<f32>()
+                    .map_err(run_err)?
+                    .to_owned())
             })
             .collect()
     }

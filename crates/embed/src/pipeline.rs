@@ -95,15 +95,27 @@ impl Pipeline {
         let manifest = Manifest::read(dir)?;
         let image = Model::load(&Manifest::verified(dir, &manifest.image.file)?, threads)?;
         let m = &manifest.image;
-        check_io(&image, &[&m.input], &[&m.embedding_output, &m.logits_output])?;
+        check_io(
+            &image,
+            &[&m.input],
+            &[&m.embedding_output, &m.logits_output],
+        )?;
         let t = &manifest.text;
         let encoder = Model::load(&Manifest::verified(dir, &t.encoder)?, threads)?;
-        check_io(&encoder, &["input_ids", "attention_mask"], &[&t.encoder_output])?;
+        check_io(
+            &encoder,
+            &["input_ids", "attention_mask"],
+            &[&t.encoder_output],
+        )?;
         let mapper = Model::load(&Manifest::verified(dir, &t.mapper)?, threads)?;
         check_io(&mapper, &[&t.mapper_input], &[&t.mapper_output])?;
         let tokenizer_path = Manifest::verified(dir, &t.tokenizer)?;
-        let tokenizer = TextTokenizer::load(&tokenizer_path, t.max_tokens)
-            .map_err(|reason| ModelError::Load { path: tokenizer_path.display().to_string(), reason })?;
+        let tokenizer = TextTokenizer::load(&tokenizer_path, t.max_tokens).map_err(|reason| {
+            ModelError::Load {
+                path: tokenizer_path.display().to_string(),
+                reason,
+            }
+        })?;
         Ok(Self {
             manifest,
             image,
@@ -127,7 +139,9 @@ impl Pipeline {
         limits: DecodeLimits,
         between: &mut dyn FnMut(),
     ) -> Result<Vec<ImageOutput>, EmbedError> {
-        let Self { manifest, image, .. } = self;
+        let Self {
+            manifest, image, ..
+        } = self;
         let m = &manifest.image;
         let mut outputs = Vec::with_capacity(images.len());
         for chunk in images.chunks(IMAGE_BATCH) {
@@ -135,16 +149,35 @@ impl Pipeline {
             for (i, bytes) in chunk.iter().enumerate() {
                 between();
                 let pixels = canonical(&luma(&decode_image(bytes, limits)?), &m.preprocessing)?;
-                for (dst, src) in batch.slice_mut(ndarray::s![i, 0, .., ..]).iter_mut().zip(pixels) {
+                for (dst, src) in batch
+                    .slice_mut(ndarray::s![i, 0, .., ..])
+                    .iter_mut()
+                    .zip(pixels)
+                {
                     *dst = src;
                 }
             }
             let batch = batch.into_dyn();
-            let run = image.run(&[Input::F32(&m.input, batch.view())], &[&m.embedding_output, &m.logits_output])?;
+            let run = image.run(
+                &[Input::F32(&m.input, batch.view())],
+                &[&m.embedding_output, &m.logits_output],
+            )?;
             for i in 0..chunk.len() {
                 outputs.push(ImageOutput {
-                    embedding: normalized(run[0].index_axis(ndarray::Axis(0), i).iter().copied().collect()),
-                    probabilities: softmax(&run[1].index_axis(ndarray::Axis(0), i).iter().copied().collect::<Vec<_>>()),
+                    embedding: normalized(
+                        run[0]
+                            .index_axis(ndarray::Axis(0), i)
+                            .iter()
+                            .copied()
+                            .collect(),
+                    ),
+                    probabilities: softmax(
+                        &run[1]
+                            .index_axis(ndarray::Axis(0), i)
+                            .iter()
+                            .copied()
+                            .collect::<Vec<_>>(),
+                    ),
                 });
             }
         }
@@ -152,12 +185,19 @@ impl Pipeline {
     }
 
     /// One image's output, from the recent results when the same bytes were embedded lately.
-    pub fn embed_image(&mut self, bytes: &[u8], between: &mut dyn FnMut()) -> Result<ImageOutput, EmbedError> {
+    pub fn embed_image(
+        &mut self,
+        bytes: &[u8],
+        between: &mut dyn FnMut(),
+    ) -> Result<ImageOutput, EmbedError> {
         if let Some(out) = self.recent_images.get(bytes) {
             return Ok(out);
         }
-        let out = self.embed_images(&[bytes], DecodeLimits::default(), between)?.swap_remove(0);
-        self.recent_images.put(bytes.to_vec(), bytes.len(), out.clone());
+        let out = self
+            .embed_images(&[bytes], DecodeLimits::default(), between)?
+            .swap_remove(0);
+        self.recent_images
+            .put(bytes.to_vec(), bytes.len(), out.clone());
         Ok(out)
     }
 
@@ -167,7 +207,8 @@ impl Pipeline {
             return Ok(out);
         }
         let out = self.embed_texts(&[text])?.swap_remove(0);
-        self.recent_texts.put(text.to_string(), text.len(), out.clone());
+        self.recent_texts
+            .put(text.to_string(), text.len(), out.clone());
         Ok(out)
     }
 
@@ -176,19 +217,43 @@ impl Pipeline {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let Self { manifest, encoder, mapper, tokenizer, .. } = self;
+        let Self {
+            manifest,
+            encoder,
+            mapper,
+            tokenizer,
+            ..
+        } = self;
         let t = &manifest.text;
         let tokens = tokenizer.encode(texts).map_err(ModelError::Run)?;
         let (ids, mask) = (tokens.ids.into_dyn(), tokens.mask.into_dyn());
         let sentences = encoder.run(
-            &[Input::I64("input_ids", ids.view()), Input::I64("attention_mask", mask.view())],
+            &[
+                Input::I64("input_ids", ids.view()),
+                Input::I64("attention_mask", mask.view()),
+            ],
             &[&t.encoder_output],
         )?;
-        let mapped = mapper.run(&[Input::F32(&t.mapper_input, sentences[0].view())], &[&t.mapper_output])?;
+        let mapped = mapper.run(
+            &[Input::F32(&t.mapper_input, sentences[0].view())],
+            &[&t.mapper_output],
+        )?;
         Ok((0..texts.len())
             .map(|i| TextOutput {
-                sentence: normalized(sentences[0].index_axis(ndarray::Axis(0), i).iter().copied().collect()),
-                mapped: normalized(mapped[0].index_axis(ndarray::Axis(0), i).iter().copied().collect()),
+                sentence: normalized(
+                    sentences[0]
+                        .index_axis(ndarray::Axis(0), i)
+                        .iter()
+                        .copied()
+                        .collect(),
+                ),
+                mapped: normalized(
+                    mapped[0]
+                        .index_axis(ndarray::Axis(0), i)
+                        .iter()
+                        .copied()
+                        .collect(),
+                ),
             })
             .collect())
     }

@@ -22,7 +22,11 @@ pub struct PreprocessParams {
 
 impl Default for PreprocessParams {
     fn default() -> Self {
-        Self { trim_threshold: 0.15, min_contrast: 8.0, light_background: 128.0 }
+        Self {
+            trim_threshold: 0.15,
+            min_contrast: 8.0,
+            light_background: 128.0,
+        }
     }
 }
 
@@ -57,11 +61,17 @@ pub fn luma(img: &DynamicImage) -> Luma {
             .pixels()
             .map(|p| {
                 let alpha = f64::from(p[3]) / 255.0;
-                (0..3).map(|c| (f64::from(p[c]) * alpha + 255.0 * (1.0 - alpha)) * LUMA[c]).sum()
+                (0..3)
+                    .map(|c| (f64::from(p[c]) * alpha + 255.0 * (1.0 - alpha)) * LUMA[c])
+                    .sum()
             })
             .collect(),
     };
-    Luma { width, height, data }
+    Luma {
+        width,
+        height,
+        data,
+    }
 }
 
 /// The 28x28 model input (row-major, in [0, 1]) for a luma image.
@@ -78,7 +88,13 @@ pub fn canonical(lum: &Luma, params: &PreprocessParams) -> Result<Vec<f32>, Prep
     let signal: Vec<f64> = lum
         .data
         .iter()
-        .map(|&v| if light { (background - v).max(0.0) } else { (v - background).max(0.0) })
+        .map(|&v| {
+            if light {
+                (background - v).max(0.0)
+            } else {
+                (v - background).max(0.0)
+            }
+        })
         .collect();
     let peak = signal.iter().copied().fold(0.0, f64::max);
     if peak < params.min_contrast {
@@ -101,7 +117,8 @@ pub fn canonical(lum: &Luma, params: &PreprocessParams) -> Result<Vec<f32>, Prep
     let (top, left) = ((CANVAS - nh) / 2, (CANVAS - nw) / 2);
     for (i, weights) in row_weights.iter().enumerate() {
         for x in 0..nw {
-            canvas[(top + i) * CANVAS + left + x] = weights.iter().map(|&(j, wt)| narrow[j * nw + x] * wt).sum();
+            canvas[(top + i) * CANVAS + left + x] =
+                weights.iter().map(|&(j, wt)| narrow[j * nw + x] * wt).sum();
         }
     }
     let max = canvas.iter().copied().fold(0.0, f64::max);
@@ -159,7 +176,14 @@ mod tests {
     use super::*;
 
     fn image(w: usize, h: usize, f: impl Fn(usize, usize) -> f64) -> Luma {
-        Luma { width: w, height: h, data: (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| f(x, y)).collect() }
+        Luma {
+            width: w,
+            height: h,
+            data: (0..h)
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .map(|(x, y)| f(x, y))
+                .collect(),
+        }
     }
 
     #[test]
@@ -183,18 +207,35 @@ mod tests {
     #[test]
     fn dark_product_on_white_is_negated_trimmed_and_centred() {
         // A black 20x10 box on a white 200x100 photo, off centre.
-        let photo = image(200, 100, |x, y| if (150..170).contains(&x) && (20..30).contains(&y) { 0.0 } else { 255.0 });
+        let photo = image(200, 100, |x, y| {
+            if (150..170).contains(&x) && (20..30).contains(&y) {
+                0.0
+            } else {
+                255.0
+            }
+        });
         let out = canonical(&photo, &PreprocessParams::default()).expect("a product");
         // 20x10 becomes 28x14, centred: rows 7..21 are lit, the rest dark.
         for y in 0..CANVAS {
             let lit = (7..21).contains(&y);
-            assert!(out[y * CANVAS..(y + 1) * CANVAS].iter().all(|&v| (v == 1.0) == lit), "row {y}");
+            assert!(
+                out[y * CANVAS..(y + 1) * CANVAS]
+                    .iter()
+                    .all(|&v| (v == 1.0) == lit),
+                "row {y}"
+            );
         }
     }
 
     #[test]
     fn catalog_polarity_is_kept() {
-        let img = image(28, 28, |x, y| if (4..24).contains(&x) && (2..26).contains(&y) { 200.0 } else { 0.0 });
+        let img = image(28, 28, |x, y| {
+            if (4..24).contains(&x) && (2..26).contains(&y) {
+                200.0
+            } else {
+                0.0
+            }
+        });
         let out = canonical(&img, &PreprocessParams::default()).expect("a product");
         assert_eq!(out[14 * CANVAS + 14], 1.0);
         assert_eq!(out[0], 0.0);
@@ -203,8 +244,18 @@ mod tests {
     #[test]
     fn blank_images_are_errors() {
         let flat = image(50, 50, |_, _| 255.0);
-        assert_eq!(canonical(&flat, &PreprocessParams::default()), Err(PreprocessError::NoContrast));
-        let empty = Luma { width: 0, height: 0, data: vec![] };
-        assert_eq!(canonical(&empty, &PreprocessParams::default()), Err(PreprocessError::Empty));
+        assert_eq!(
+            canonical(&flat, &PreprocessParams::default()),
+            Err(PreprocessError::NoContrast)
+        );
+        let empty = Luma {
+            width: 0,
+            height: 0,
+            data: vec![],
+        };
+        assert_eq!(
+            canonical(&empty, &PreprocessParams::default()),
+            Err(PreprocessError::Empty)
+        );
     }
 }

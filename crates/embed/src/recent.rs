@@ -17,7 +17,10 @@ pub struct Recent<K: Hash + Eq, V> {
 impl<K: Hash + Eq, V: Clone> Recent<K, V> {
     /// Keeps up to `entries` results of inputs of at most `max_input_bytes`.
     pub fn new(entries: NonZeroUsize, max_input_bytes: usize) -> Self {
-        Recent { entries: LruCache::new(entries), max_input_bytes }
+        Recent {
+            entries: LruCache::new(entries),
+            max_input_bytes,
+        }
     }
 
     /// The kept result for an input, if any.
@@ -47,7 +50,10 @@ mod tests {
         r.put("b".into(), 1, 2);
         assert_eq!(r.get("a"), Some(1)); // a is now the most recent
         r.put("c".into(), 1, 3); // drops b
-        assert_eq!((r.get("a"), r.get("b"), r.get("c")), (Some(1), None, Some(3)));
+        assert_eq!(
+            (r.get("a"), r.get("b"), r.get("c")),
+            (Some(1), None, Some(3))
+        );
         r.put("big".into(), 9, 4);
         assert_eq!(r.get("big"), None);
         r.put("a".into(), 1, 5);

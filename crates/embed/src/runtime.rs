@@ -34,7 +34,10 @@ pub fn init_runtime(library: &Path) -> Result<(), ModelError> {
     if ENVIRONMENT.get().is_some() {
         return Ok(());
     }
-    let fail = |reason: String| ModelError::Runtime { path: library.display().to_string(), reason };
+    let fail = |reason: String| ModelError::Runtime {
+        path: library.display().to_string(),
+        reason,
+    };
     if !library.is_file() {
         return Err(fail("no such file".into()));
     }

@@ -19,10 +19,14 @@ pub struct Tokens {
 impl TextTokenizer {
     /// Loads tokenizer.json and sets truncation at `max_tokens` (special tokens included).
     pub fn load(path: &Path, max_tokens: usize) -> Result<Self, String> {
-        let mut inner = Tokenizer::from_file(path).map_err(|e| format!("could not load tokenizer {}: {e}", path.display()))?;
+        let mut inner = Tokenizer::from_file(path)
+            .map_err(|e| format!("could not load tokenizer {}: {e}", path.display()))?;
         inner.with_padding(None);
         inner
-            .with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
+            .with_truncation(Some(TruncationParams {
+                max_length: max_tokens,
+                ..Default::default()
+            }))
             .map_err(|e| format!("tokenizer {}: {e}", path.display()))?;
         Ok(Self { inner })
     }
@@ -36,7 +40,11 @@ impl TextTokenizer {
             .map(|&text| self.inner.encode(text, true))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("tokenizing failed: {e}"))?;
-        let width = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
+        let width = encodings
+            .iter()
+            .map(|e| e.get_ids().len())
+            .max()
+            .unwrap_or(0);
         let mut ids = Array2::zeros((texts.len(), width));
         let mut mask = Array2::zeros((texts.len(), width));
         for (row, encoding) in encodings.iter().enumerate() {

@@ -28,7 +28,10 @@ fn callback_runs_once_per_image_and_can_stop_the_batch() {
         .embed_images(&batch, DecodeLimits::default(), &mut || calls += 1)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.len(), IMAGES);
-    assert_eq!(calls, IMAGES, "the interrupt callback must run before every image");
+    assert_eq!(
+        calls, IMAGES,
+        "the interrupt callback must run before every image"
+    );
 
     // A cancel arriving while image 100 is due: the batch stops there, nothing is returned.
     let stop_at = 100;
@@ -42,8 +45,15 @@ fn callback_runs_once_per_image_and_can_stop_the_batch() {
             }
         })
     }));
-    assert!(cancelled.is_err(), "the callback's panic must end the batch");
-    assert_eq!(seen, stop_at + 1, "no image may be processed after the cancel");
+    assert!(
+        cancelled.is_err(),
+        "the callback's panic must end the batch"
+    );
+    assert_eq!(
+        seen,
+        stop_at + 1,
+        "no image may be processed after the cancel"
+    );
 
     // The connection lives on: the same pipeline embeds again, with the same result.
     let again = pipeline

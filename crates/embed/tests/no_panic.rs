@@ -7,12 +7,20 @@ use image::{DynamicImage, GrayAlphaImage, ImageFormat, RgbImage};
 use proptest::prelude::*;
 use std::io::Cursor;
 
-const FORMATS: [ImageFormat; 5] = [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Gif, ImageFormat::Bmp, ImageFormat::WebP];
+const FORMATS: [ImageFormat; 5] = [
+    ImageFormat::Png,
+    ImageFormat::Jpeg,
+    ImageFormat::Gif,
+    ImageFormat::Bmp,
+    ImageFormat::WebP,
+];
 
 fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     // GIF and JPEG take no alpha channel; RGB every format takes.
-    DynamicImage::ImageRgb8(img.to_rgb8()).write_to(&mut out, format).unwrap_or_else(|e| panic!("encoding {format:?}: {e}"));
+    DynamicImage::ImageRgb8(img.to_rgb8())
+        .write_to(&mut out, format)
+        .unwrap_or_else(|e| panic!("encoding {format:?}: {e}"));
     out.into_inner()
 }
 
@@ -20,7 +28,11 @@ fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
 fn product(w: u32, h: u32) -> DynamicImage {
     DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
         let inside = x > w / 4 && x < 3 * w / 4 && y > h / 5 && y < 4 * h / 5;
-        if inside { image::Rgb([40, 30, (x * 7 % 256) as u8]) } else { image::Rgb([245, 245, 240]) }
+        if inside {
+            image::Rgb([40, 30, (x * 7 % 256) as u8])
+        } else {
+            image::Rgb([245, 245, 240])
+        }
     }))
 }
 

@@ -9,15 +9,20 @@ use std::path::Path;
 #[test]
 fn matches_python_reference() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let expected: HashMap<String, Vec<f32>> =
-        serde_json::from_str(&std::fs::read_to_string(data.join("preprocess_expected.json")).expect("fixture"))
-            .expect("fixture is JSON");
+    let expected: HashMap<String, Vec<f32>> = serde_json::from_str(
+        &std::fs::read_to_string(data.join("preprocess_expected.json")).expect("fixture"),
+    )
+    .expect("fixture is JSON");
     assert_eq!(expected.len(), 5);
     for (name, want) in expected {
         let bytes = std::fs::read(data.join(&name)).expect("fixture image");
         let img = decode_image(&bytes, DecodeLimits::default()).expect("decodes");
         let got = canonical(&luma(&img), &PreprocessParams::default()).expect("preprocesses");
-        let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
         if name.ends_with(".png") {
             // Lossless input: only float rounding may differ.
             assert!(worst <= 1e-5, "{name}: largest pixel difference {worst}");
@@ -30,7 +35,6 @@ fn matches_python_reference() {
         }
     }
 }
-
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();

@@ -58,10 +58,18 @@ struct Worst {
 
 impl Worst {
     fn lowest(what: &'static str) -> Self {
-        Self { what, value: f64::INFINITY, at: String::new() }
+        Self {
+            what,
+            value: f64::INFINITY,
+            at: String::new(),
+        }
     }
     fn highest(what: &'static str) -> Self {
-        Self { what, value: f64::NEG_INFINITY, at: String::new() }
+        Self {
+            what,
+            value: f64::NEG_INFINITY,
+            at: String::new(),
+        }
     }
     fn keep_low(&mut self, value: f64, at: &str) {
         if value < self.value {
@@ -82,7 +90,10 @@ impl Worst {
 fn images_match_python_onnxruntime() {
     let reference = reference();
     let tol = &reference.tolerance;
-    assert!(!reference.images.is_empty(), "reference.json lists no images");
+    assert!(
+        !reference.images.is_empty(),
+        "reference.json lists no images"
+    );
     let manifest = Manifest::read(&models_dir()).unwrap_or_else(|e| panic!("{e}"));
     let params = manifest.image.preprocessing;
     let files: Vec<Vec<u8>> = reference
@@ -95,12 +106,20 @@ fn images_match_python_onnxruntime() {
         .collect();
 
     let mut failures = Vec::new();
-    let (mut png_input, mut jpeg_input) = (Worst::highest("PNG input, largest |difference|"), Worst::highest("JPEG input, largest |difference|"));
+    let (mut png_input, mut jpeg_input) = (
+        Worst::highest("PNG input, largest |difference|"),
+        Worst::highest("JPEG input, largest |difference|"),
+    );
     for (r, bytes) in reference.images.iter().zip(&files) {
-        let img = decode_image(bytes, DecodeLimits::default()).unwrap_or_else(|e| panic!("{}: {e}", r.file));
+        let img = decode_image(bytes, DecodeLimits::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", r.file));
         let input = canonical(&luma(&img), &params).unwrap_or_else(|e| panic!("{}: {e}", r.file));
         assert_eq!(input.len(), r.input.len(), "{}: input size", r.file);
-        let worst = input.iter().zip(&r.input).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        let worst = input
+            .iter()
+            .zip(&r.input)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
         if is_jpeg(&r.file) {
             // PIL's libjpeg and image-rs differ in the inverse DCT and chroma upsampling, so the
             // pixels may differ slightly and only the JPEG embedding tolerance is promised.
@@ -108,7 +127,10 @@ fn images_match_python_onnxruntime() {
         } else {
             png_input.keep_high(f64::from(worst), &r.file);
             if worst > tol.input_abs {
-                failures.push(format!("{}: input differs by up to {worst}, more than {}", r.file, tol.input_abs));
+                failures.push(format!(
+                    "{}: input differs by up to {worst}, more than {}",
+                    r.file, tol.input_abs
+                ));
             }
         }
     }
@@ -119,26 +141,54 @@ fn images_match_python_onnxruntime() {
     let outputs = pipeline
         .embed_images(&slices, DecodeLimits::default(), &mut || {})
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(outputs.len(), reference.images.len(), "one output per image");
+    assert_eq!(
+        outputs.len(),
+        reference.images.len(),
+        "one output per image"
+    );
     let categories = pipeline.categories().to_vec();
-    let (mut png, mut jpeg) = (Worst::lowest("PNG embedding, lowest cosine"), Worst::lowest("JPEG embedding, lowest cosine"));
+    let (mut png, mut jpeg) = (
+        Worst::lowest("PNG embedding, lowest cosine"),
+        Worst::lowest("JPEG embedding, lowest cosine"),
+    );
     for (r, out) in reference.images.iter().zip(&outputs) {
         let cos = cosine(&out.embedding, &r.embedding);
-        let (bar, worst) = if is_jpeg(&r.file) { (tol.embedding_cosine_jpeg, &mut jpeg) } else { (tol.embedding_cosine_png, &mut png) };
+        let (bar, worst) = if is_jpeg(&r.file) {
+            (tol.embedding_cosine_jpeg, &mut jpeg)
+        } else {
+            (tol.embedding_cosine_png, &mut png)
+        };
         worst.keep_low(cos, &r.file);
         if cos < bar {
-            failures.push(format!("{}: embedding cosine {cos:.9} to Python's, below {bar}", r.file));
+            failures.push(format!(
+                "{}: embedding cosine {cos:.9} to Python's, below {bar}",
+                r.file
+            ));
         }
-        let best = out.probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
+        let best = out
+            .probabilities
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i);
         let predicted = best.and_then(|i| categories.get(i)).map(String::as_str);
         if predicted != Some(r.predicted.as_str()) {
-            failures.push(format!("{}: classified as {predicted:?}, Python says {}", r.file, r.predicted));
+            failures.push(format!(
+                "{}: classified as {predicted:?}, Python says {}",
+                r.file, r.predicted
+            ));
         }
     }
     for worst in [&png_input, &jpeg_input, &png, &jpeg] {
         worst.report();
     }
-    assert!(failures.is_empty(), "{} of {} images differ from the Python reference:\n{}", failures.len(), outputs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} images differ from the Python reference:\n{}",
+        failures.len(),
+        outputs.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -147,38 +197,63 @@ fn texts_match_python_onnxruntime() {
     let bar = reference.tolerance.embedding_cosine_png;
     assert!(!reference.texts.is_empty(), "reference.json lists no texts");
     let manifest = Manifest::read(&models_dir()).unwrap_or_else(|e| panic!("{e}"));
-    let tokenizer = TextTokenizer::load(&models_dir().join(&manifest.text.tokenizer.file), manifest.text.max_tokens)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let tokenizer = TextTokenizer::load(
+        &models_dir().join(&manifest.text.tokenizer.file),
+        manifest.text.max_tokens,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
 
     let mut failures = Vec::new();
     for r in &reference.texts {
-        let tokens = tokenizer.encode(&[r.text.as_str()]).unwrap_or_else(|e| panic!("{e}"));
+        let tokens = tokenizer
+            .encode(&[r.text.as_str()])
+            .unwrap_or_else(|e| panic!("{e}"));
         let ids = tokens.ids.row(0).to_vec();
         if ids != r.input_ids {
-            failures.push(format!("{:.40?}: token ids {ids:?}, Python's {:?}", r.text, r.input_ids));
+            failures.push(format!(
+                "{:.40?}: token ids {ids:?}, Python's {:?}",
+                r.text, r.input_ids
+            ));
         }
     }
 
     // Text is input the model sees exactly as Python did, so the PNG (exact input) bar applies.
     let mut pipeline = pipeline();
     let texts: Vec<&str> = reference.texts.iter().map(|r| r.text.as_str()).collect();
-    let outputs = pipeline.embed_texts(&texts).unwrap_or_else(|e| panic!("{e}"));
+    let outputs = pipeline
+        .embed_texts(&texts)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outputs.len(), texts.len(), "one output per text");
-    let (mut sentence, mut mapped) = (Worst::lowest("sentence embedding, lowest cosine"), Worst::lowest("mapped text embedding, lowest cosine"));
+    let (mut sentence, mut mapped) = (
+        Worst::lowest("sentence embedding, lowest cosine"),
+        Worst::lowest("mapped text embedding, lowest cosine"),
+    );
     for (r, out) in reference.texts.iter().zip(&outputs) {
         let name = format!("{:.40?}", r.text);
         for (what, got, want, worst) in [
-            ("sentence embedding", &out.sentence, &r.sentence_embedding, &mut sentence),
+            (
+                "sentence embedding",
+                &out.sentence,
+                &r.sentence_embedding,
+                &mut sentence,
+            ),
             ("mapped embedding", &out.mapped, &r.embedding, &mut mapped),
         ] {
             let cos = cosine(got, want);
             worst.keep_low(cos, &name);
             if cos < bar {
-                failures.push(format!("{name}: {what} cosine {cos:.9} to Python's, below {bar}"));
+                failures.push(format!(
+                    "{name}: {what} cosine {cos:.9} to Python's, below {bar}"
+                ));
             }
         }
     }
     sentence.report();
     mapped.report();
-    assert!(failures.is_empty(), "{} differences from the Python reference:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences from the Python reference:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

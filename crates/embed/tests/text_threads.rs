@@ -8,14 +8,18 @@ use std::path::PathBuf;
 
 /// Threads of this process, from /proc (Linux).
 fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or_else(|e| panic!("/proc/self/task: {e}"))
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or_else(|e| panic!("/proc/self/task: {e}"))
 }
 
 #[test]
 fn tokenizes_a_batch_without_new_threads() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/tokenizer.json");
     let tok = TextTokenizer::load(&path, 256).unwrap_or_else(|e| panic!("{e}"));
-    let texts: Vec<String> = (0..64).map(|i| format!("black canvas shoes, size {i}")).collect();
+    let texts: Vec<String> = (0..64)
+        .map(|i| format!("black canvas shoes, size {i}"))
+        .collect();
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
     let before = threads();
     let tokens = tok.encode(&texts).unwrap_or_else(|e| panic!("{e}"));

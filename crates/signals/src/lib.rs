@@ -71,8 +71,14 @@ mod tests {
             assert!(is_blocked(libc::SIGINT) && is_blocked(libc::SIGALRM));
             std::thread::spawn(|| is_blocked(libc::SIGINT))
         };
-        assert!(!is_blocked(libc::SIGINT), "the mask comes back when the guard drops");
-        assert!(spawned.join().unwrap(), "a thread started under the guard keeps signals blocked");
+        assert!(
+            !is_blocked(libc::SIGINT),
+            "the mask comes back when the guard drops"
+        );
+        assert!(
+            spawned.join().unwrap(),
+            "a thread started under the guard keeps signals blocked"
+        );
     }
 
     #[test]

@@ -35,7 +35,10 @@ pub fn sub(a: &[f32], b: &[f32]) -> Result<Vec<f32>, VectorError> {
 pub fn mul(a: &[f32], b: &[f32]) -> Result<Vec<f32>, VectorError> {
     same_dims(a, b)?;
     let out = finite(a.iter().zip(b).map(|(x, y)| x * y).collect())?;
-    let underflow = out.iter().zip(a.iter().zip(b)).any(|(r, (x, y))| *r == 0.0 && *x != 0.0 && *y != 0.0);
+    let underflow = out
+        .iter()
+        .zip(a.iter().zip(b))
+        .any(|(r, (x, y))| *r == 0.0 && *x != 0.0 && *y != 0.0);
     if underflow {
         Err(VectorError::Underflow)
     } else {
@@ -45,7 +48,11 @@ pub fn mul(a: &[f32], b: &[f32]) -> Result<Vec<f32>, VectorError> {
 
 /// The vector scaled to unit length (a zero vector stays zero).
 pub fn l2_normalize(a: &[f32]) -> Vec<f32> {
-    let norm = a.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+    let norm = a
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        .sqrt();
     if norm == 0.0 {
         return a.to_vec();
     }
@@ -72,7 +79,10 @@ mod tests {
         assert_eq!(add(&[1.0, 2.0], &[3.0, 4.0]), Ok(vec![4.0, 6.0]));
         assert_eq!(sub(&[1.0, 2.0], &[3.0, 4.0]), Ok(vec![-2.0, -2.0]));
         assert_eq!(mul(&[1.0, 2.0], &[3.0, 4.0]), Ok(vec![3.0, 8.0]));
-        assert_eq!(add(&[1.0], &[1.0, 2.0]), Err(VectorError::DifferentDims(1, 2)));
+        assert_eq!(
+            add(&[1.0], &[1.0, 2.0]),
+            Err(VectorError::DifferentDims(1, 2))
+        );
         assert_eq!(add(&[3e38], &[3e38]), Err(VectorError::Overflow));
         assert_eq!(mul(&[1e-30], &[1e-30]), Err(VectorError::Underflow));
     }

@@ -15,9 +15,16 @@ pub fn encode_binary(values: &[f32]) -> Vec<u8> {
 
 /// Decodes a whole binary message, checking it as text input is checked.
 pub fn decode_binary(bytes: &[u8], typmod: i32) -> Result<Vec<f32>, VectorError> {
-    let header = |i: usize| bytes.get(i..i + 2).map(|b| i16::from_be_bytes([b[0], b[1]]));
+    let header = |i: usize| {
+        bytes
+            .get(i..i + 2)
+            .map(|b| i16::from_be_bytes([b[0], b[1]]))
+    };
     let (Some(dims), Some(unused)) = (header(0), header(2)) else {
-        return Err(VectorError::BinaryLength { dims: 0, bytes: bytes.len() });
+        return Err(VectorError::BinaryLength {
+            dims: 0,
+            bytes: bytes.len(),
+        });
     };
     let dims = usize::try_from(dims).map_err(|_| VectorError::Empty)?;
     check_dims(dims)?;
@@ -27,7 +34,10 @@ pub fn decode_binary(bytes: &[u8], typmod: i32) -> Result<Vec<f32>, VectorError>
     }
     let body = &bytes[4..];
     if body.len() != dims * 4 {
-        return Err(VectorError::BinaryLength { dims, bytes: body.len() });
+        return Err(VectorError::BinaryLength {
+            dims,
+            bytes: body.len(),
+        });
     }
     body.chunks_exact(4)
         .map(|c| {
@@ -51,11 +61,29 @@ mod tests {
     fn rejects_bad_messages() {
         assert!(decode_binary(&[0, 1], -1).is_err());
         assert_eq!(decode_binary(&[0, 0, 0, 0], -1), Err(VectorError::Empty));
-        assert_eq!(decode_binary(&[0xff, 0xff, 0, 0], -1), Err(VectorError::Empty));
-        assert_eq!(decode_binary(&[0, 1, 0, 1, 0x3f, 0x80, 0, 0], -1), Err(VectorError::BinaryUnused(1)));
-        assert!(matches!(decode_binary(&[0, 2, 0, 0, 0x3f, 0x80, 0, 0], -1), Err(VectorError::BinaryLength { .. })));
-        assert_eq!(decode_binary(&encode_binary(&[f32::NAN]), -1), Err(VectorError::NaN));
-        assert_eq!(decode_binary(&encode_binary(&[1.0]), 2), Err(VectorError::DimsMismatch { expected: 2, got: 1 }));
+        assert_eq!(
+            decode_binary(&[0xff, 0xff, 0, 0], -1),
+            Err(VectorError::Empty)
+        );
+        assert_eq!(
+            decode_binary(&[0, 1, 0, 1, 0x3f, 0x80, 0, 0], -1),
+            Err(VectorError::BinaryUnused(1))
+        );
+        assert!(matches!(
+            decode_binary(&[0, 2, 0, 0, 0x3f, 0x80, 0, 0], -1),
+            Err(VectorError::BinaryLength { .. })
+        ));
+        assert_eq!(
+            decode_binary(&encode_binary(&[f32::NAN]), -1),
+            Err(VectorError::NaN)
+        );
+        assert_eq!(
+            decode_binary(&encode_binary(&[1.0]), 2),
+            Err(VectorError::DimsMismatch {
+                expected: 2,
+                got: 1
+            })
+        );
     }
 
     proptest! {

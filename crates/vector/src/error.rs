@@ -4,21 +4,30 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub enum VectorError {
     /// Text that is not `[x, y, ...]`; carries the input and an optional detail.
-    Syntax { input: String, detail: Option<&'static str> },
+    Syntax {
+        input: String,
+        detail: Option<&'static str>,
+    },
     /// A number too large for a 4-byte float; carries the token.
     OutOfRange(String),
     NaN,
     Infinite,
     Empty,
     TooManyDims(usize),
-    DimsMismatch { expected: usize, got: usize },
+    DimsMismatch {
+        expected: usize,
+        got: usize,
+    },
     DifferentDims(usize, usize),
     Overflow,
     Underflow,
     TypmodTooSmall,
     TypmodTooLarge,
     /// A binary value whose length does not match its header.
-    BinaryLength { dims: usize, bytes: usize },
+    BinaryLength {
+        dims: usize,
+        bytes: usize,
+    },
     BinaryUnused(i16),
 }
 

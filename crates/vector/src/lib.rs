@@ -39,7 +39,10 @@ pub fn check_element(x: f32) -> Result<(), VectorError> {
 /// Checks a vector's dimensions against a column's typmod (`vector(n)`; -1 means any).
 pub fn check_typmod(typmod: i32, dims: usize) -> Result<(), VectorError> {
     if typmod >= 0 && typmod as usize != dims {
-        Err(VectorError::DimsMismatch { expected: typmod as usize, got: dims })
+        Err(VectorError::DimsMismatch {
+            expected: typmod as usize,
+            got: dims,
+        })
     } else {
         Ok(())
     }

@@ -5,7 +5,10 @@ use std::fmt::Write;
 
 /// Parses `[x, y, ...]` into its elements, checking them and the expected dimensions (`typmod`, -1 for any).
 pub fn parse_text(input: &str, typmod: i32) -> Result<Vec<f32>, VectorError> {
-    let syntax = |detail| VectorError::Syntax { input: input.to_string(), detail };
+    let syntax = |detail| VectorError::Syntax {
+        input: input.to_string(),
+        detail,
+    };
     let bytes = input.as_bytes();
     let mut pos = skip_space(bytes, 0);
     if bytes.get(pos) != Some(&b'[') {
@@ -145,15 +148,26 @@ mod tests {
 
     #[test]
     fn rejects_bad_text() {
-        for bad in ["", "1,2", "[1,2", "[1,,2]", "[1 2]", "[a]", "[1]x", "[.]", "[-]", "[1e]", "[,]"] {
+        for bad in [
+            "", "1,2", "[1,2", "[1,,2]", "[1 2]", "[a]", "[1]x", "[.]", "[-]", "[1e]", "[,]",
+        ] {
             let err = parse_text(bad, -1).unwrap_err();
             assert!(err.is_syntax(), "{bad}: {err}");
         }
         assert_eq!(parse_text("[]", -1), Err(VectorError::Empty));
         assert_eq!(parse_text("[NaN]", -1), Err(VectorError::NaN));
         assert_eq!(parse_text("[1,-Infinity]", -1), Err(VectorError::Infinite));
-        assert_eq!(parse_text("[1e39]", -1), Err(VectorError::OutOfRange("1e39".into())));
-        assert_eq!(parse_text("[1,2]", 3), Err(VectorError::DimsMismatch { expected: 3, got: 2 }));
+        assert_eq!(
+            parse_text("[1e39]", -1),
+            Err(VectorError::OutOfRange("1e39".into()))
+        );
+        assert_eq!(
+            parse_text("[1,2]", 3),
+            Err(VectorError::DimsMismatch {
+                expected: 3,
+                got: 2
+            })
+        );
         assert_eq!(parse_text("[1e-50]", -1), Ok(vec![0.0]));
     }
 
@@ -162,13 +176,19 @@ mod tests {
         let ok = format!("[{}]", vec!["1"; MAX_DIM].join(","));
         assert_eq!(parse_text(&ok, -1).map(|v| v.len()), Ok(MAX_DIM));
         let too_many = format!("[{}]", vec!["1"; MAX_DIM + 1].join(","));
-        assert!(matches!(parse_text(&too_many, -1), Err(VectorError::TooManyDims(_))));
+        assert!(matches!(
+            parse_text(&too_many, -1),
+            Err(VectorError::TooManyDims(_))
+        ));
     }
 
     #[test]
     fn formats_like_float4out() {
         assert_eq!(format_text(&[1.0, 2.5, -3.0]), "[1,2.5,-3]");
-        assert_eq!(format_text(&[0.1, 1e-5, 1e30, 123456.7, 1.5e15, -0.0]), "[0.1,1e-05,1e+30,123456.7,1.5e+15,-0]");
+        assert_eq!(
+            format_text(&[0.1, 1e-5, 1e30, 123456.7, 1.5e15, -0.0]),
+            "[0.1,1e-05,1e+30,123456.7,1.5e+15,-0]"
+        );
         assert_eq!(format_text(&[0.0001, 1e14]), "[0.0001,100000000000000]");
     }
 
