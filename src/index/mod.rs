@@ -3,6 +3,7 @@
 
 mod am;
 mod build;
+mod cost;
 mod functions;
 pub mod gucs;
 mod insert;

@@ -22,10 +22,12 @@
 //! compute; every callback (progress, the vacuum callback) and every storage call happens on
 //! the calling thread.
 
+mod assign;
 pub mod block;
 pub mod build;
 mod centroids;
 mod chain;
+pub mod cost;
 pub mod error;
 pub mod insert;
 pub mod inspect;
@@ -47,6 +49,7 @@ pub use block::{BlockNumber, INVALID_BLOCK};
 pub use build::{
     build, BuildOptions, BuildProgress, BuildReport, Builder, Codes, Loader, CODES_MIN_DIMS,
 };
+pub use cost::lists_read;
 pub use error::{Error, Result};
 pub use insert::insert;
 pub use inspect::{check, collect_tids, inspect, CheckReport, IndexInfo};

@@ -149,6 +149,16 @@ impl Meta {
         self.codes.is_some()
     }
 
+    /// Rows on each page a scan reads for every row of a probed list: a code page if the index
+    /// has codes (then only the rows that reach the top have their vector pages read), else a
+    /// list page.
+    pub fn rows_per_scanned_page(&self) -> usize {
+        match &self.codes {
+            Some(codes) => codes.layout.capacity(),
+            None => self.layout.capacity(),
+        }
+    }
+
     /// Checks a vector and writes the form the index stores and compares (dimensions in
     /// stored order, unit length under cosine) into `out`; false for a zero cosine vector.
     pub(crate) fn prepare(&self, vector: &[f32], out: &mut Vec<f32>) -> Result<bool> {
@@ -281,6 +291,7 @@ mod tests {
         meta.sample_rows = 12_345;
         meta.order = Some((0..784).rev().collect());
         assert_eq!(meta.per_page(), 2);
+        assert_eq!(meta.rows_per_scanned_page(), 2);
         assert_eq!(meta.centroid_pages, 123);
         assert_eq!(meta.centroid_slot(244), (123, 0));
         let mut page = Page::zeroed();
@@ -305,6 +316,7 @@ mod tests {
         assert_eq!(region.head_pages, 3);
         assert_eq!(region.head_slot(2041), (region.heads + 2, 1));
         assert_eq!(region.layout.capacity(), 10);
+        assert_eq!(meta.rows_per_scanned_page(), 10);
         let mut page = Page::zeroed();
         meta.write(&mut page);
         assert_eq!(Meta::decode(&page), Ok(meta.clone()));

@@ -47,7 +47,7 @@ const REFERENCE_ROWS: f64 = 10.0;
 /// rows, which spread over more lists than the top ten; probing `probes * sqrt(depth / 10)`
 /// lists keeps recall about where `probes` puts it for ten rows (measured on Fashion-MNIST
 /// with filters matching 50%, 10% and 1% of rows; see bench/ivf.md).
-fn lists_for_depth(probes: usize, depth: usize) -> usize {
+pub(crate) fn lists_for_depth(probes: usize, depth: usize) -> usize {
     let scale = (depth as f64 / REFERENCE_ROWS).max(1.0).sqrt();
     (probes as f64 * scale).ceil() as usize
 }
