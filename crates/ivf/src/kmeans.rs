@@ -5,7 +5,8 @@
 //! centroid) and one lower bound (to the second nearest) per point: O(n) extra memory, where
 //! Elkan's needs O(n k). Threads split the points; they only compute.
 
-use crate::metric::l2_bounded;
+use crate::assign::Assigner;
+use crate::metric::{l2_bounded, Metric};
 use crate::parallel::map_chunks;
 use crate::rng::Rng;
 
@@ -201,11 +202,12 @@ impl<'a> Lloyd<'a> {
     /// Assigns every point from scratch.
     fn assign_all(&mut self, centroids: &[f32]) {
         let (samples, dims) = (self.samples, self.dims);
+        let assigner = Assigner::new(centroids, dims, Metric::L2);
         map_chunks(self.threads, &mut self.bounds, |offset, bounds| {
-            for (i, bound) in bounds.iter_mut().enumerate() {
-                let point = &samples[(offset + i) * dims..(offset + i + 1) * dims];
-                *bound = nearest_two(point, centroids, dims);
-            }
+            let points = &samples[offset * dims..(offset + bounds.len()) * dims];
+            assigner.candidates(points, 2, |i, point, lists| {
+                bounds[i] = nearest_two_of(point, &assigner, lists);
+            });
         });
     }
 
@@ -222,8 +224,11 @@ impl<'a> Lloyd<'a> {
                 second = m;
             }
         }
+        let assigner = Assigner::new(centroids, dims, Metric::L2);
         let changes = map_chunks(self.threads, &mut self.bounds, |offset, bounds| {
-            let mut changed = 0;
+            // Points whose bounds fail are scored against every centroid together, as one
+            // matrix product (see assign.rs).
+            let mut stale = Vec::new();
             for (i, bound) in bounds.iter_mut().enumerate() {
                 let own = bound.assign as usize;
                 bound.upper += moved[own];
@@ -239,9 +244,19 @@ impl<'a> Lloyd<'a> {
                 if bound.upper <= limit {
                     continue;
                 }
-                *bound = nearest_two(point, centroids, dims);
-                changed += (bound.assign as usize != own) as usize;
+                stale.push(i);
             }
+            let mut points = Vec::with_capacity(stale.len() * dims);
+            for &i in &stale {
+                points.extend_from_slice(&samples[(offset + i) * dims..(offset + i + 1) * dims]);
+            }
+            let mut changed = 0;
+            assigner.candidates(&points, 2, |s, point, lists| {
+                let bound = &mut bounds[stale[s]];
+                let own = bound.assign;
+                *bound = nearest_two_of(point, &assigner, lists);
+                changed += (bound.assign != own) as usize;
+            });
             changed
         });
         changes.into_iter().sum()
@@ -294,9 +309,21 @@ impl<'a> Lloyd<'a> {
 }
 
 /// Nearest and second-nearest centroid of a point, as a fresh bound (ties: lower index).
+#[cfg(test)]
 fn nearest_two(point: &[f32], centroids: &[f32], dims: usize) -> Bound {
+    nearest_two_of(
+        point,
+        &Assigner::new(centroids, dims, Metric::L2),
+        0..centroids.len() / dims,
+    )
+}
+
+/// Nearest and second-nearest of the centroids `lists` (in increasing order), which hold the
+/// point's two nearest (see [`Assigner::candidates`]), as a fresh bound (ties: lower index).
+fn nearest_two_of(point: &[f32], assigner: &Assigner, lists: impl Iterator<Item = usize>) -> Bound {
     let (mut best, mut best_index, mut second) = (f32::INFINITY, 0usize, f32::INFINITY);
-    for (j, centroid) in centroids.chunks_exact(dims).enumerate() {
+    for j in lists {
+        let centroid = assigner.centroid(j);
         // Past the current second best a distance matters no more: stop summing there.
         let d = l2_bounded(point, centroid, second);
         if d < best {
