@@ -18,6 +18,6 @@ CREATE OPERATOR CLASS vector_ip_ops
     OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 vector_negative_inner_product(vector, vector);
 
-COMMENT ON FUNCTION fashrec_ivf_info(regclass) IS 'Shape of a fashrec_ivf index: lists, dims, metric, rows, blocks, empty lists, imbalance (largest list / mean) and coefficient of variation of list sizes. REINDEX when imbalance grows far above 1.';
-COMMENT ON FUNCTION fashrec_ivf_lists(regclass) IS 'Every list of a fashrec_ivf index with its rows and pages.';
+COMMENT ON FUNCTION fashrec_ivf_info(regclass) IS 'Shape of a fashrec_ivf index: lists, dims, metric, rows, blocks, empty lists, imbalance (largest list / mean) and coefficient of variation of list sizes, whether the lists have one-byte codes (scanned before the vectors) and their pages. REINDEX when imbalance grows far above 1.';
+COMMENT ON FUNCTION fashrec_ivf_lists(regclass) IS 'Every list of a fashrec_ivf index with its rows, pages and code pages.';
 COMMENT ON FUNCTION fashrec_ivf_check(regclass) IS 'Verifies a fashrec_ivf index: well-formed pages, every table row with a non-NULL vector indexed exactly once.';

@@ -61,6 +61,8 @@ fn fashrec_ivf_info(
         name!(empty_lists, i32),
         name!(imbalance, f64),
         name!(coefficient_of_variation, f64),
+        name!(codes, bool),
+        name!(code_pages, i64),
     ),
 > {
     let open = OpenIndex::open(index.oid());
@@ -74,14 +76,26 @@ fn fashrec_ivf_info(
         info.empty_lists as i32,
         info.imbalance,
         info.coefficient_of_variation,
+        info.meta.has_codes(),
+        info.code_pages.iter().map(|&p| i64::from(p)).sum(),
     ))
 }
 
-/// Every list of a fashrec_ivf index with its row and page count.
+/// Every list of a fashrec_ivf index with its row count, its pages and its code pages (0
+/// without codes).
 #[pg_extern(strict, parallel_safe)]
+#[allow(clippy::type_complexity)] // pgrx spells the SQL result columns in the type
 fn fashrec_ivf_lists(
     index: pgrx::PgRelation,
-) -> TableIterator<'static, (name!(list, i32), name!(rows, i64), name!(pages, i32))> {
+) -> TableIterator<
+    'static,
+    (
+        name!(list, i32),
+        name!(rows, i64),
+        name!(pages, i32),
+        name!(code_pages, i32),
+    ),
+> {
     let open = OpenIndex::open(index.oid());
     let info = fashrec_ivf::inspect(&PgRelation::new(open.0)).unwrap_or_else(|e| raise_ivf(e));
     let rows: Vec<_> = info
@@ -89,7 +103,10 @@ fn fashrec_ivf_lists(
         .iter()
         .zip(&info.list_pages)
         .enumerate()
-        .map(|(i, (&size, &pages))| (i as i32, size as i64, pages as i32))
+        .map(|(i, (&size, &pages))| {
+            let codes = info.code_pages.get(i).copied().unwrap_or(0);
+            (i as i32, size as i64, pages as i32, codes as i32)
+        })
         .collect();
     TableIterator::new(rows)
 }

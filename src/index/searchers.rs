@@ -50,7 +50,7 @@ pub fn searcher(index: pg_sys::Relation, rel: &PgRelation) -> Arc<Searcher> {
                 return searcher;
             }
         }
-        let searcher = Arc::new(Searcher::open(rel).unwrap_or_else(|e| raise_ivf(e)));
+        let searcher = Arc::new(Searcher::open_with(rel, meta).unwrap_or_else(|e| raise_ivf(e)));
         let bytes = searcher.memory_bytes();
         if bytes <= BUDGET_BYTES {
             cache.insert(

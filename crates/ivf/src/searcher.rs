@@ -184,7 +184,11 @@ struct Codes {
 impl Searcher {
     /// Reads the meta page and the centroid pages.
     pub fn open<R: Relation>(rel: &R) -> Result<Searcher> {
-        let meta = Meta::read(rel)?;
+        Searcher::open_with(rel, Meta::read(rel)?)
+    }
+
+    /// As [`Searcher::open`], with the meta page already read from `rel`.
+    pub fn open_with<R: Relation>(rel: &R, meta: Meta) -> Result<Searcher> {
         let mut centroids = Vec::with_capacity(meta.lists as usize * meta.dims as usize);
         let mut firsts = Vec::with_capacity(meta.lists as usize);
         for_each_centroid(rel, &meta, |_, head, centroid| {

@@ -7,7 +7,7 @@ SELECT i, i % 10, ARRAY[sin(i * 0.7) * (1 + i % 5), cos(i * 1.3) * (1 + i % 3), 
 FROM generate_series(1, 2000) i;
 
 CREATE INDEX items_l2 ON items USING fashrec_ivf (v vector_l2_ops) WITH (lists = 20);
-SELECT lists, dims, metric, rows, empty_lists FROM fashrec_ivf_info('items_l2');
+SELECT lists, dims, metric, rows, empty_lists, codes, code_pages FROM fashrec_ivf_info('items_l2');
 SELECT sum(rows) = 2000 AS all_rows_in_lists FROM fashrec_ivf_lists('items_l2');
 
 -- The planner uses the index for ORDER BY ... LIMIT.

@@ -10,6 +10,11 @@ SELECT i, i % 10, (SELECT array_agg(random() + (i % 10) * (d % 2)) FROM generate
 FROM generate_series(1, 20000) i;
 CREATE INDEX items_v ON items USING fashrec_ivf (v) WITH (lists = 50);
 ANALYZE items;
+-- At 256 dimensions the lists have codes, a quarter of the vectors' bytes: what a scan reads for
+-- every row of a list, and what the estimate prices.
+SELECT codes, code_pages * 3 < (SELECT sum(pages) FROM fashrec_ivf_lists('items_v')) AS smaller,
+       code_pages = (SELECT sum(code_pages) FROM fashrec_ivf_lists('items_v')) AS per_list
+FROM fashrec_ivf_info('items_v');
 CREATE TEMP TABLE q AS SELECT v FROM items WHERE id = 77;
 -- A prepared statement, as an application sends it: the query vector is a parameter.
 PREPARE nearest(vector) AS SELECT id FROM items ORDER BY v <-> $1 LIMIT 10;
@@ -52,3 +57,7 @@ SELECT array_agg(id ORDER BY v <-> (SELECT v FROM q)) = (
     SELECT array_agg(id) FROM (SELECT id FROM items WHERE id < 50
                                ORDER BY v <-> (SELECT v FROM q) LIMIT 10) s)
 FROM (SELECT id, v FROM items WHERE id < 50 ORDER BY v <-> (SELECT v FROM q) LIMIT 10) t;
+DEALLOCATE ALL;
+DROP FUNCTION plan_of(text);
+DROP TABLE items, q;
+DROP EXTENSION fashrec;
