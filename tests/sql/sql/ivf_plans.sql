@@ -51,13 +51,22 @@ SELECT plan_of(format('EXECUTE nearest_even(%L)', (SELECT v FROM q)));
 SELECT plan_of(format('EXECUTE nearest_in_range(%L, 50)', (SELECT v FROM q)));
 -- 50% pass the range: the index again.
 SELECT plan_of(format('EXECUTE nearest_in_range(%L, 10000)', (SELECT v FROM q)));
--- The plans answer alike where both are exact: every list probed.
+-- Both plans give the same rows where both are exact (every list probed): the sort's, then the
+-- index's with sorts and bitmaps disabled.
 SET fashrec_ivf.probes = 50;
-SELECT array_agg(id ORDER BY v <-> (SELECT v FROM q)) = (
-    SELECT array_agg(id) FROM (SELECT id FROM items WHERE id < 50
-                               ORDER BY v <-> (SELECT v FROM q) LIMIT 10) s)
-FROM (SELECT id, v FROM items WHERE id < 50 ORDER BY v <-> (SELECT v FROM q) LIMIT 10) t;
+CREATE TEMP TABLE exact AS
+    SELECT array_agg(id ORDER BY v <-> (SELECT v FROM q)) AS ids
+    FROM (SELECT id, v FROM items WHERE id < 50 ORDER BY v <-> (SELECT v FROM q) LIMIT 10) s;
+SET enable_sort = off;
+SET enable_bitmapscan = off;
+SELECT plan_of(format('EXECUTE nearest_in_range(%L, 50)', (SELECT v FROM q)));
+CREATE TEMP TABLE through_index AS
+    SELECT array_agg(id ORDER BY v <-> (SELECT v FROM q)) AS ids
+    FROM (SELECT id, v FROM items WHERE id < 50 ORDER BY v <-> (SELECT v FROM q) LIMIT 10) s;
+SELECT e.ids = i.ids AS same_rows, cardinality(i.ids) FROM exact e, through_index i;
+RESET enable_sort;
+RESET enable_bitmapscan;
 DEALLOCATE ALL;
 DROP FUNCTION plan_of(text);
-DROP TABLE items, q;
+DROP TABLE items, q, exact, through_index;
 DROP EXTENSION fashrec;
