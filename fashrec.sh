@@ -86,12 +86,15 @@ setup() {
     setup_python
 }
 
-# Builds the extension and installs it into the system PostgreSQL $PG_MAJOR.
+# Builds the extension with cargo profile $1 (default release) and installs it into the system
+# PostgreSQL $PG_MAJOR.
 install_extension() {
-    say "building and installing the extension (release)"
-    local sudo_flag=()
-    [ "$(id -u)" = 0 ] || sudo_flag=(--sudo)
-    (cd "$ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" "${sudo_flag[@]}" >/dev/null)
+    local profile=${1:-release}
+    say "building and installing the extension ($profile)"
+    local flags=(--profile "$profile")
+    [ "$profile" = release ] && flags=(--release)
+    [ "$(id -u)" = 0 ] || flags+=(--sudo)
+    (cd "$ROOT" && cargo pgrx install "${flags[@]}" --pg-config "$PG_CONFIG" >/dev/null)
     # The models and the ONNX Runtime library go where the extension looks for them by default
     # (settings fashrec.model_dir and fashrec.onnxruntime_library override both).
     local models lib
@@ -205,21 +208,22 @@ test_all() {
     say "formatting and lints (cargo fmt --check, clippy -D warnings)"
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -q -- -D warnings
+    # One cargo profile for every build below (see [profile.ci] in Cargo.toml).
     say "unit tests of the PostgreSQL-free crates"
-    cargo test --workspace --exclude fashrec
+    cargo test --profile ci --workspace --exclude fashrec
     say "in-server tests (cargo pgrx test)"
     local pgrx_data=/tmp/fashrec-pgrx-test-$(id -u)
     mkdir -p "$pgrx_data" && { [ "$(id -u)" != 0 ] || chown postgres: "$pgrx_data"; }
     local runas=()
     [ "$(id -u)" = 0 ] && runas=(--runas postgres)
-    cargo pgrx test pg$PG_MAJOR "${runas[@]}" --pgdata "$pgrx_data"
-    install_extension
-    cargo build --release -p fashrec-cli
+    cargo pgrx test pg$PG_MAJOR --profile ci "${runas[@]}" --pgdata "$pgrx_data"
+    install_extension ci
+    cargo build --profile ci -p fashrec-cli
     say "SQL regression and client tests in fresh backends (temporary cluster)"
     local out
     out=$(mktemp -d /tmp/fashrec-regress.XXXXXX)
     chmod 777 "$out"
-    FASHREC_CLI=$ROOT/target/release/fashrec PATH=$VENV/bin:$PATH \
+    FASHREC_CLI=$ROOT/target/ci/fashrec PATH=$VENV/bin:$PATH \
         pg_virtualenv -v $PG_MAJOR "$ROOT/tests/run-server-tests.sh" "$out"
 }
 

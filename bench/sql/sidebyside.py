@@ -120,14 +120,19 @@ def machine():
 
 def installed_fashrec():
     """The fashrec.so in the system PostgreSQL: its path, inode and a line saying which build it is.
-    Refuses a debug build: `cargo pgrx test` installs unoptimised ones (with debug sections, which
-    the release profile has none of)."""
+    Refuses any build but this checkout's release one: `cargo pgrx test` installs unoptimised ones
+    (with debug sections, which the release profile has none of), and `./fashrec.sh test` one of
+    its ci profile (with debug assertions and overflow checks: slower)."""
     path = pg_dir("pkglibdir") / "fashrec.so"
     if not path.exists():
         sys.exit(f"{path} is missing: install the extension first (flock {INSTALL_LOCK} ./fashrec.sh install)")
     if ".debug_info" in sh(["readelf", "-S", "-W", path]):
         sys.exit(f"{path} carries debug information: a `cargo pgrx test` build, not a release one. "
                  f"Install a release build (flock {INSTALL_LOCK} ./fashrec.sh install) and rerun.")
+    release = ROOT / "target" / "release" / "libfashrec.so"
+    if not release.exists() or release.read_bytes() != path.read_bytes():
+        sys.exit(f"{path} is not {release}: not this checkout's release build (`./fashrec.sh test` "
+                 f"installs its ci build). Install one (flock {INSTALL_LOCK} ./fashrec.sh install) and rerun.")
     stat = path.stat()
     mtime = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]

@@ -65,7 +65,7 @@ pub struct BuildOptions {
     pub codes: Codes,
 }
 
-/// Whether an index gets code chains (see [`crate::quantizer`]): a scan then reads a list's
+/// Whether an index gets code chains (see the `quantizer` module): a scan then reads a list's
 /// codes, about a quarter of its vectors' bytes, and reads a full vector only for rows whose
 /// bound reaches the top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,10 +15,13 @@
 //! each: [`build`](build::build) (sample, k-means, load), [`insert`](insert::insert), the
 //! [`Searcher`](searcher::Searcher) with its top-k [`search`](searcher::Searcher::search), the
 //! streaming [`Scan`](scan::Scan), [`bulk_delete`](vacuum::bulk_delete),
-//! [`inspect`](inspect::inspect) and [`check`](inspect::check). Page formats: [`page`],
-//! [`meta`], the centroid and code heads pages, and the quantiser pages.
+//! [`inspect`](inspect::inspect) and [`check`](inspect::check); [`cost`] tells a planner how
+//! many lists a scan will read. Page formats: [`page`], [`meta`], the centroid and code heads
+//! pages, and the quantiser pages. On-disk version 2 added the code chains; version 1 indexes
+//! (no codes) are still read.
 //!
-//! Threads: the build's k-means and assignment run on `threads` worker threads that only
+//! Threads: the build's k-means and assignment (matrix products, then the kernel for the
+//! near-ties: the same lists as one row at a time) run on `threads` worker threads that only
 //! compute; every callback (progress, the vacuum callback) and every storage call happens on
 //! the calling thread.
 
