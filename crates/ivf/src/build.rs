@@ -63,6 +63,9 @@ pub struct BuildOptions {
     pub reorder_dimensions: bool,
     /// Whether each list also gets a chain of one-byte codes, scanned before its vectors.
     pub codes: Codes,
+    /// Attributes each row stores beside its vector (see [`crate::attributes`]); rows are then
+    /// added with [`Loader::add_with_attributes`].
+    pub attributes: u32,
 }
 
 /// Whether an index gets code chains (see the `quantizer` module): a scan then reads a list's
@@ -106,6 +109,7 @@ impl Default for BuildOptions {
             memory_budget: usize::MAX,
             reorder_dimensions: true,
             codes: Codes::Auto,
+            attributes: 0,
         }
     }
 }
@@ -148,11 +152,12 @@ pub struct Builder {
 impl Builder {
     /// Checks the options and sizes the sample to the memory budget.
     pub fn new(dims: usize, options: BuildOptions) -> Result<Builder> {
-        let meta = Meta::new(
+        let meta = Meta::with_attributes(
             dims,
             options.lists,
             options.metric,
             options.codes.enabled(dims),
+            options.attributes,
         )?;
         if options.threads == 0 {
             return Err(Error::InvalidOption("threads must be at least 1".into()));
@@ -298,6 +303,7 @@ impl Builder {
             iterations: clusters.iterations,
             batch: Vec::with_capacity(batch_rows * dims),
             batch_items: Vec::with_capacity(batch_rows),
+            batch_attributes: Vec::new(),
             batch_rows,
             scratch: self.scratch,
             buffers,
@@ -486,14 +492,47 @@ struct PendingCode {
     page: usize,
 }
 
+/// A row's values as a list page stores them: the vector, then its attributes' bytes in f32
+/// slots (bit for bit; they are never read as numbers).
+pub(crate) fn stored_row<'a>(
+    out: &'a mut Vec<f32>,
+    vector: &[f32],
+    attributes: &[u8],
+) -> &'a [f32] {
+    out.clear();
+    out.extend_from_slice(vector);
+    out.extend(
+        attributes
+            .chunks_exact(4)
+            .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+    );
+    out
+}
+
+/// Checks that a row comes with as many attributes as the index stores.
+pub(crate) fn check_attributes(meta: &Meta, attributes: &[Option<u64>]) -> Result<()> {
+    if attributes.len() == meta.attributes as usize {
+        Ok(())
+    } else {
+        Err(Error::InvalidOption(format!(
+            "the index stores {} attributes per row, {} given",
+            meta.attributes,
+            attributes.len()
+        )))
+    }
+}
+
 /// One list while loading: its vector chain and, with codes, its code chain.
 struct ListBuffer {
     vectors: ChainBuffer<RowItem, f32>,
     codes: Option<ChainBuffer<CodeItem, u8>>,
     pending: Vec<PendingCode>,
-    /// The pending codes' bytes, `dims` to a code.
+    /// The pending codes' bytes, each followed by its row's attributes.
     pending_codes: Vec<u8>,
-    dims: usize,
+    /// Bytes of one pending code and its attributes.
+    code_bytes: usize,
+    /// A row's values as stored: the vector, then the attributes' bytes.
+    row_values: Vec<f32>,
 }
 
 impl ListBuffer {
@@ -505,7 +544,8 @@ impl ListBuffer {
                 .map(|region| ChainBuffer::new(region.layout, PageKind::Code)),
             pending: Vec::new(),
             pending_codes: Vec::new(),
-            dims: meta.dims as usize,
+            code_bytes: meta.dims as usize + meta.attribute_bytes(),
+            row_values: Vec::new(),
         }
     }
 
@@ -517,16 +557,20 @@ impl ListBuffer {
         run_pages: usize,
         row: RowItem,
         vector: &[f32],
+        attributes: &[u8],
         code: Option<(&[u8], CodeTerms)>,
     ) -> Result<()> {
-        let page = match self.vectors.push(run_pages, row, vector) {
+        let mut values = std::mem::take(&mut self.row_values);
+        stored_row(&mut values, vector, attributes);
+        let page = match self.vectors.push(run_pages, row, &values) {
             Some(page) => page,
             None => {
                 self.write_runs(rel, false)?;
                 // Cannot fail: the buffer is empty now.
-                self.vectors.push(run_pages, row, vector).unwrap_or(0)
+                self.vectors.push(run_pages, row, &values).unwrap_or(0)
             }
         };
+        self.row_values = values;
         if let Some((code, terms)) = code {
             self.pending.push(PendingCode {
                 item: CodeItem {
@@ -537,6 +581,7 @@ impl ListBuffer {
                 page,
             });
             self.pending_codes.extend_from_slice(code);
+            self.pending_codes.extend_from_slice(attributes);
         }
         Ok(())
     }
@@ -552,7 +597,7 @@ impl ListBuffer {
         for (pending, code) in self
             .pending
             .iter()
-            .zip(self.pending_codes.chunks_exact(self.dims))
+            .zip(self.pending_codes.chunks_exact(self.code_bytes))
         {
             let item = CodeItem {
                 vector_block: start + pending.page as BlockNumber,
@@ -581,6 +626,8 @@ pub struct Loader<'r, R: Relation> {
     iterations: u32,
     batch: Vec<f32>,
     batch_items: Vec<RowItem>,
+    /// The batched rows' attributes, as stored.
+    batch_attributes: Vec<u8>,
     batch_rows: usize,
     scratch: Vec<f32>,
     buffers: Vec<ListBuffer>,
@@ -595,7 +642,19 @@ impl<R: Relation> Loader<'_, R> {
     /// Adds one row (pass 2). Rows are assigned in parallel batches; a list's pages are
     /// written in runs of consecutive blocks as its buffer fills.
     pub fn add(&mut self, tid: Tid, vector: &[f32]) -> Result<()> {
+        self.add_with_attributes(tid, vector, &[])
+    }
+
+    /// Adds one row with its attributes (`None` is NULL), as many as the index stores.
+    pub fn add_with_attributes(
+        &mut self,
+        tid: Tid,
+        vector: &[f32],
+        attributes: &[Option<u64>],
+    ) -> Result<()> {
+        check_attributes(&self.meta, attributes)?;
         let nonzero = self.meta.prepare(vector, &mut self.scratch)?;
+        crate::attributes::encode(attributes, &mut self.batch_attributes);
         self.batch.extend_from_slice(&self.scratch);
         self.batch_items.push(RowItem::new(tid, !nonzero));
         if self.batch_items.len() >= self.batch_rows {
@@ -618,8 +677,10 @@ impl<R: Relation> Loader<'_, R> {
         map_chunks(self.threads, &mut lists, |offset, part| {
             assigner.nearest(&batch[offset * dims..(offset + part.len()) * dims], part);
         });
+        let stored = self.meta.attribute_bytes();
         for (i, &list) in lists.iter().enumerate() {
             let row = &self.batch[i * dims..(i + 1) * dims];
+            let attributes = &self.batch_attributes[i * stored..(i + 1) * stored];
             let code = match &self.quantizer {
                 Some(quantizer) => {
                     let terms = quantizer.encode(row, &mut self.code);
@@ -632,12 +693,14 @@ impl<R: Relation> Loader<'_, R> {
                 self.run_pages,
                 self.batch_items[i],
                 row,
+                attributes,
                 code,
             )?;
         }
         self.rows += lists.len() as u64;
         self.batch.clear();
         self.batch_items.clear();
+        self.batch_attributes.clear();
         Ok(())
     }
 

@@ -15,6 +15,7 @@
 //! page first, so none waits for a list page while holding a code page.
 
 use crate::block::{BlockNumber, INVALID_BLOCK};
+use crate::build::{check_attributes, stored_row};
 use crate::centroids::{code_head, nearest_list, update_insert_block, Chained, ListHead};
 use crate::chain::Chain;
 use crate::error::{Error, Result};
@@ -24,17 +25,34 @@ use crate::page::{Element, Layout, PageKind};
 use crate::quantizer::{CodeTerms, Quantizer};
 use crate::storage::{Relation, WriteSet};
 
-/// Adds the row `tid` with `vector` to the index.
+/// Adds the row `tid` with `vector` to an index without attributes.
 pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
+    insert_with_attributes(rel, tid, vector, &[])
+}
+
+/// Adds the row `tid` with `vector` and its attributes (`None` is NULL, as many as the index
+/// stores) to the index.
+pub fn insert_with_attributes<R: Relation>(
+    rel: &R,
+    tid: Tid,
+    vector: &[f32],
+    attributes: &[Option<u64>],
+) -> Result<()> {
     let meta = Meta::read(rel)?;
+    check_attributes(&meta, attributes)?;
+    let mut stored = Vec::new();
+    crate::attributes::encode(attributes, &mut stored);
     let mut prepared = Vec::with_capacity(meta.dims as usize);
     let nonzero = meta.prepare(vector, &mut prepared)?;
     let row = RowItem::new(tid, !nonzero);
     let (list, head) = nearest_list(rel, &meta, &prepared)?;
+    let mut values = Vec::new();
+    stored_row(&mut values, &prepared, &stored);
     let code = match meta.codes {
         Some(region) => {
             let mut code = Vec::with_capacity(meta.dims as usize);
             let terms = Quantizer::read(rel, &meta)?.encode(&prepared, &mut code);
+            code.extend_from_slice(&stored);
             Some(NewCode {
                 code,
                 terms,
@@ -59,7 +77,7 @@ pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
         // fails but extending, which comes before any change.
         let vectors = vectors.place(&mut ws)?;
         let codes = codes.map(|target| target.place(&mut ws)).transpose()?;
-        vectors.add(&mut ws, &meta.layout, PageKind::List, row, &prepared);
+        vectors.add(&mut ws, &meta.layout, PageKind::List, row, &values);
         if let (Some(place), Some(new)) = (&codes, &code) {
             let item = CodeItem {
                 row,

@@ -173,6 +173,7 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
     for (list, head) in heads.iter().enumerate() {
         // With codes: each row's page and vector, until its code is found.
         let mut rows: HashMap<Tid, (BlockNumber, RowItem, Vec<f32>)> = HashMap::new();
+        let mut attributes_of: HashMap<Tid, Vec<u8>> = HashMap::new();
         let mut insert_on_chain = false;
         walk_chain(
             rel,
@@ -185,7 +186,8 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
                 }
                 insert_on_chain |= block == head.insert;
                 report.list_pages += 1;
-                for (item, vector) in items.iter() {
+                for (item, values) in items.iter() {
+                    let (vector, attributes) = meta.split_row(values);
                     let tid = item.tid();
                     if vector.iter().any(|x| !x.is_finite()) {
                         return Err(Error::corrupt(block, "stored vector is not finite"));
@@ -199,6 +201,9 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
                     }
                     if codes.is_some() {
                         rows.insert(tid, (block, item, vector.to_vec()));
+                        if !attributes.is_empty() {
+                            attributes_of.insert(tid, attributes.to_vec());
+                        }
                     }
                 }
                 Ok(())
@@ -230,7 +235,8 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
                 }
                 insert_on_chain |= block == code_head.insert;
                 report.code_pages += 1;
-                for (item, code) in items.iter() {
+                for (item, values) in items.iter() {
+                    let (code, attributes) = meta.split_code(values);
                     if !coded.insert(item.row.tid()) {
                         return Err(Error::corrupt(block, "a row has two codes"));
                     }
@@ -238,7 +244,9 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
                         report.orphan_codes += 1;
                         continue;
                     };
-                    if (vector_block, row) != (item.vector_block, item.row) {
+                    if (vector_block, row) != (item.vector_block, item.row)
+                        || attributes_of.remove(&row.tid()).unwrap_or_default() != attributes
+                    {
                         return Err(Error::corrupt(block, "a code does not match its row"));
                     }
                     // Encoding is deterministic: the code and its bound's terms (radius, sum,

@@ -26,6 +26,7 @@
 //! the calling thread.
 
 mod assign;
+pub mod attributes;
 pub mod block;
 pub mod build;
 mod centroids;
@@ -48,13 +49,14 @@ pub mod searcher;
 pub mod storage;
 pub mod vacuum;
 
+pub use attributes::{Filter, Test, MAX_ATTRIBUTES};
 pub use block::{BlockNumber, INVALID_BLOCK};
 pub use build::{
     build, BuildOptions, BuildProgress, BuildReport, Builder, Codes, Loader, CODES_MIN_DIMS,
 };
 pub use cost::lists_read;
 pub use error::{Error, Result};
-pub use insert::insert;
+pub use insert::{insert, insert_with_attributes};
 pub use inspect::{check, collect_tids, inspect, CheckReport, IndexInfo};
 pub use item::Tid;
 pub use memory::MemoryRelation;

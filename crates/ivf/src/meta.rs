@@ -8,6 +8,9 @@
 //! word). Written by the build and never changed afterwards.
 //!
 //! Version 1 is the same without the code words: such an index is read as one without codes.
+//! Version 3 adds one word after the code words: the number of attributes each row stores
+//! beside its vector and its code (see [`crate::attributes`]); an index without attributes is
+//! still written as version 2, byte for byte as before.
 //!
 //! Blocks: the meta page, the centroid pages, then (with codes) the quantiser pages and the
 //! code heads pages, then the list and code chains.
@@ -17,6 +20,7 @@
 //! change, but the partial sums of a far vector pass the current k-th distance sooner, so the
 //! early-stopping loop reads less of it.
 
+use crate::attributes::{stored_bytes, MAX_ATTRIBUTES};
 use crate::block::BlockNumber;
 use crate::error::{Error, Result};
 use crate::item::{CodeItem, ListHead, RowItem};
@@ -29,10 +33,14 @@ use crate::storage::Relation;
 const MAGIC: u32 = 0x4652_4956;
 /// Bumped whenever the on-disk layout changes.
 const VERSION: u32 = 2;
+/// The version of an index whose rows store attributes.
+const VERSION_WITH_ATTRIBUTES: u32 = 3;
 /// The version before codes, still read.
 const VERSION_WITHOUT_CODES: u32 = 1;
 /// Fixed words of the meta page (the dimension order follows).
 const META_WORDS: usize = 16;
+/// Fixed words of a version 3 meta page.
+const META_WORDS_V3: usize = 17;
 /// Fixed words of a version 1 meta page.
 const META_WORDS_V1: usize = 12;
 
@@ -58,6 +66,8 @@ pub struct Meta {
     pub built_rows: u64,
     /// Rows k-means was trained on.
     pub sample_rows: u64,
+    /// Attributes each row stores beside its vector (see [`crate::attributes`]).
+    pub attributes: u32,
     /// Where items go on list pages (follows from `dims`).
     pub(crate) layout: Layout<RowItem, f32>,
     /// Where items go on centroid pages (the same places).
@@ -84,8 +94,9 @@ pub(crate) struct CodeRegion {
 }
 
 impl CodeRegion {
-    /// The region of an index of `dims` and `lists` whose centroid pages end before `after`.
-    fn new(dims: usize, lists: u32, after: BlockNumber) -> Option<CodeRegion> {
+    /// The region of an index of `dims` and `lists` whose centroid pages end before `after`;
+    /// each code is followed by `extra` bytes of attributes.
+    fn new(dims: usize, extra: usize, lists: u32, after: BlockNumber) -> Option<CodeRegion> {
         let head_layout = Layout::headers_only();
         let quantizer_pages = Quantizer::pages(dims);
         Some(CodeRegion {
@@ -93,7 +104,7 @@ impl CodeRegion {
             quantizer_pages,
             heads: after + quantizer_pages,
             head_pages: lists.div_ceil(head_layout.capacity() as u32),
-            layout: Layout::new(dims)?,
+            layout: Layout::new(dims + extra)?,
             head_layout,
         })
     }
@@ -107,8 +118,29 @@ impl CodeRegion {
 
 impl Meta {
     /// Parameters for a new index, checked; `codes` gives each list a code chain.
+    #[cfg(test)]
     pub(crate) fn new(dims: usize, lists: u32, metric: Metric, codes: bool) -> Result<Meta> {
-        let (Some(layout), Some(centroid_layout)) = (Layout::new(dims), Layout::new(dims)) else {
+        Meta::with_attributes(dims, lists, metric, codes, 0)
+    }
+
+    /// The same for rows that store `attributes` attributes each.
+    pub(crate) fn with_attributes(
+        dims: usize,
+        lists: u32,
+        metric: Metric,
+        codes: bool,
+        attributes: u32,
+    ) -> Result<Meta> {
+        if attributes as usize > MAX_ATTRIBUTES {
+            return Err(Error::InvalidOption(format!(
+                "an index stores at most {MAX_ATTRIBUTES} columns beside the vector, not {attributes}"
+            )));
+        }
+        let extra = stored_bytes(attributes as usize);
+        // Attributes ride in the values array after the vector: 4 bytes to an f32 slot.
+        let (Some(layout), Some(centroid_layout)) =
+            (Layout::new(dims + extra / 4), Layout::new(dims))
+        else {
             return Err(Error::TooManyDimensions {
                 dims,
                 max: MAX_DIMS,
@@ -119,9 +151,9 @@ impl Meta {
                 "lists must be between 1 and {MAX_LISTS}, not {lists}"
             )));
         }
-        let centroid_pages = lists.div_ceil(layout.capacity() as u32);
+        let centroid_pages = lists.div_ceil(centroid_layout.capacity() as u32);
         let codes = if codes {
-            let region = CodeRegion::new(dims, lists, FIRST_CENTROID_BLOCK + centroid_pages);
+            let region = CodeRegion::new(dims, extra, lists, FIRST_CENTROID_BLOCK + centroid_pages);
             // Cannot fail: a code item is smaller than a list item.
             Some(region.ok_or(Error::TooManyDimensions {
                 dims,
@@ -137,6 +169,7 @@ impl Meta {
             centroid_pages,
             built_rows: 0,
             sample_rows: 0,
+            attributes,
             layout,
             centroid_layout,
             order: None,
@@ -171,9 +204,25 @@ impl Meta {
         Ok(self.metric.finish(out))
     }
 
-    /// Items (centroids or vectors) per page.
+    /// Centroids per centroid page.
     pub(crate) fn per_page(&self) -> usize {
-        self.layout.capacity()
+        self.centroid_layout.capacity()
+    }
+
+    /// A stored row's values as its vector and its attributes' bytes.
+    pub(crate) fn split_row<'a>(&self, values: &'a [f32]) -> (&'a [f32], &'a [u8]) {
+        let (vector, rest) = values.split_at(values.len().min(self.dims as usize));
+        (vector, bytemuck::cast_slice(rest))
+    }
+
+    /// A stored code's bytes as the code and its row's attributes' bytes.
+    pub(crate) fn split_code<'a>(&self, values: &'a [u8]) -> (&'a [u8], &'a [u8]) {
+        values.split_at(values.len().min(self.dims as usize))
+    }
+
+    /// Bytes of one row's attributes.
+    pub(crate) fn attribute_bytes(&self) -> usize {
+        stored_bytes(self.attributes as usize)
     }
 
     /// The centroid page and item index that hold `list`.
@@ -188,9 +237,14 @@ impl Meta {
     /// Formats `page` as the meta page.
     pub(crate) fn write(&self, page: &mut Page) {
         page.init(PageKind::Meta);
+        let version = if self.attributes > 0 {
+            VERSION_WITH_ATTRIBUTES
+        } else {
+            VERSION
+        };
         let words = [
             MAGIC,
-            VERSION,
+            version,
             self.dims,
             self.lists,
             self.metric.id(),
@@ -209,8 +263,12 @@ impl Meta {
         let content = page.words_mut();
         content[..META_WORDS].copy_from_slice(&words);
         let mut used = META_WORDS;
+        if self.attributes > 0 {
+            content[META_WORDS] = self.attributes;
+            used = META_WORDS_V3;
+        }
         if let Some(order) = &self.order {
-            for (word, pair) in content[META_WORDS..].iter_mut().zip(order.chunks(2)) {
+            for (word, pair) in content[used..].iter_mut().zip(order.chunks(2)) {
                 *word = pair[0] as u32 | (pair.get(1).copied().unwrap_or(0) as u32) << 16;
             }
             used += order.len().div_ceil(2);
@@ -231,22 +289,21 @@ impl Meta {
         if page.words()[0] != MAGIC {
             return Err(bad("not a fashrec IVF index (bad magic number)"));
         }
-        let (fixed, codes) = match page.words()[1] {
-            VERSION => (
-                META_WORDS,
-                match page.words()[12] {
-                    0 => false,
-                    1 => true,
-                    _ => return Err(bad("bad code flag")),
-                },
-            ),
-            VERSION_WITHOUT_CODES => (META_WORDS_V1, false),
+        let code_flag = || match page.words()[12] {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(bad("bad code flag")),
+        };
+        let (fixed, codes, attributes) = match page.words()[1] {
+            VERSION => (META_WORDS, code_flag()?, 0),
+            VERSION_WITH_ATTRIBUTES => (META_WORDS_V3, code_flag()?, page.words()[META_WORDS]),
+            VERSION_WITHOUT_CODES => (META_WORDS_V1, false, 0),
             _ => return Err(bad("unsupported index version; REINDEX it")),
         };
         let w = &page.words()[..fixed];
         let metric = Metric::from_id(w[4]).ok_or_else(|| bad("unknown metric"))?;
-        let mut meta = Meta::new(w[2] as usize, w[3], metric, codes)
-            .map_err(|_| bad("bad dimensions or lists"))?;
+        let mut meta = Meta::with_attributes(w[2] as usize, w[3], metric, codes, attributes)
+            .map_err(|_| bad("bad dimensions, lists or attributes"))?;
         if w[5] != FIRST_CENTROID_BLOCK || w[6] != meta.centroid_pages {
             return Err(bad("centroid pages do not match the list count"));
         }
@@ -303,6 +360,27 @@ mod tests {
         // Reordered, then scaled to unit length (cosine).
         assert!(v[0] > v[1] && v[1] > v[2] && v[783] == 0.0);
         assert!(meta.prepare(&input[1..], &mut v).is_err());
+    }
+
+    #[test]
+    fn attributes_round_trip_as_version_3_and_widen_the_items() {
+        let plain = Meta::new(64, 10, Metric::L2, true).unwrap();
+        let mut meta = Meta::with_attributes(64, 10, Metric::L2, true, 2).unwrap();
+        meta.order = Some((0..64).rev().collect());
+        assert_eq!(meta.attribute_bytes(), 24);
+        assert!(meta.layout.capacity() < plain.layout.capacity());
+        assert_eq!(meta.centroid_pages, plain.centroid_pages);
+        let mut page = Page::zeroed();
+        meta.write(&mut page);
+        assert_eq!(page.words()[1], VERSION_WITH_ATTRIBUTES);
+        assert_eq!(Meta::decode(&page), Ok(meta.clone()));
+        plain.write(&mut page);
+        assert_eq!(
+            page.words()[1],
+            VERSION,
+            "no attributes: the version 2 bytes"
+        );
+        assert!(Meta::with_attributes(64, 10, Metric::L2, true, 17).is_err());
     }
 
     #[test]

@@ -15,7 +15,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::attributes::Filter;
+use crate::error::{Error, Result};
 use crate::searcher::{Candidate, Neighbor, Ordered, Query, Searcher};
 use crate::storage::Relation;
 
@@ -62,6 +63,11 @@ pub struct Scan {
     options: ScanOptions,
     /// Lists probed so far (a prefix of `query.probes`, ranked as it grows).
     probed: usize,
+    /// Tests on the rows' attributes: rows failing them are never candidates.
+    filter: Filter,
+    /// Lists probed so far that held a row passing the filter (all of them without one):
+    /// what `probes` counts, so that a filter does not cost recall.
+    counted: usize,
     /// Unreturned candidates of the probed lists, nearest on top.
     heap: BinaryHeap<Reverse<Candidate>>,
     /// Rows returned so far.
@@ -83,6 +89,8 @@ impl Scan {
             query,
             options,
             probed: 0,
+            filter: Filter::new(),
+            counted: 0,
             heap: BinaryHeap::new(),
             returned: 0,
             rescored: 0,
@@ -95,6 +103,21 @@ impl Scan {
         Scan::with_searcher(Arc::new(Searcher::open(rel)?), query, options)
     }
 
+    /// Returns only rows whose attributes pass `filter` (see [`crate::attributes`]); lists
+    /// without such a row do not count towards `probes`. Call before the first `next`.
+    pub fn with_filter(mut self, filter: Filter) -> Result<Scan> {
+        if let Some(attribute) = filter.highest_attribute() {
+            let stored = self.searcher.meta.attributes;
+            if attribute >= stored as usize {
+                return Err(Error::InvalidOption(format!(
+                    "the filter tests attribute {attribute}, the index stores {stored}"
+                )));
+            }
+        }
+        self.filter = filter;
+        Ok(self)
+    }
+
     /// The next row, or `None` when `max_probes` lists are exhausted.
     pub fn next<R: Relation>(&mut self, rel: &R) -> Result<Option<Neighbor>> {
         let lists = self.query.probes.len();
@@ -102,10 +125,7 @@ impl Scan {
         let limit = (self.options.max_probes as usize).clamp(probes, lists);
         // Deeper rows need more lists for the same recall (see `lists_for_depth`): probe
         // them before returning a row they might beat.
-        let wanted = lists_for_depth(probes, self.returned + 1).min(limit);
-        if self.probed < wanted {
-            self.probe(rel, wanted - self.probed)?;
-        }
+        self.probe_until(rel, lists_for_depth(probes, self.returned + 1), limit)?;
         loop {
             match self.heap.pop() {
                 Some(Reverse(c)) if c.exact => {
@@ -133,8 +153,17 @@ impl Scan {
                 return Ok(None);
             }
             // Out of candidates: the next batch is as many lists as the first.
-            self.probe(rel, probes.min(limit - self.probed))?;
+            self.probe_until(rel, self.counted + probes, limit)?;
         }
+    }
+
+    /// Reads lists until `counted` lists held a row passing the filter, or `limit` were read.
+    fn probe_until<R: Relation>(&mut self, rel: &R, counted: usize, limit: usize) -> Result<()> {
+        while self.counted < counted && self.probed < limit {
+            let n = (counted - self.counted).min(limit - self.probed);
+            self.probe(rel, n)?;
+        }
+        Ok(())
     }
 
     /// Lists read so far.
@@ -156,12 +185,13 @@ impl Scan {
         }
         self.query.rank(n, start);
         let mut candidates = std::mem::take(&mut self.heap).into_vec();
-        let (searcher, query) = (&self.searcher, &self.query);
+        let (searcher, query, filter) = (&self.searcher, &self.query, &self.filter);
         if let Some(codes) = &query.codes {
             // Codes give every row a bound; rows are finished as they reach the top.
-            searcher.code_candidates(
+            self.counted += searcher.code_candidates(
                 rel,
                 codes,
+                filter,
                 &query.probes[start..start + n],
                 &mut candidates,
             )?;
@@ -175,13 +205,18 @@ impl Scan {
         let wanted = REFERENCE_ROWS as usize + 2 * self.returned;
         let mut best: BinaryHeap<Ordered> = BinaryHeap::with_capacity(wanted + 1);
         let stops_early = searcher.meta.metric == crate::Metric::L2;
+        let mut contributed = 0;
         for (i, probe) in query.probes[start..start + n].iter().enumerate() {
             if let Some(next) = query.probes[start..start + n].get(i + 1) {
                 if !searcher.prefetch.is_empty() {
                     rel.prefetch(next.first, &searcher.prefetch);
                 }
             }
-            searcher.scan_list(rel, probe.first, |block, item, vector| {
+            let before = candidates.len();
+            searcher.scan_list(rel, probe.first, |block, item, vector, attributes| {
+                if !filter.matches(attributes) {
+                    return;
+                }
                 let bound = match best.peek() {
                     Some(worst) if best.len() >= wanted => worst.0,
                     _ => f32::INFINITY,
@@ -201,8 +236,10 @@ impl Scan {
                     block,
                 }))
             })?;
+            contributed += (candidates.len() > before || filter.is_empty()) as usize;
         }
         self.probed += n;
+        self.counted += contributed;
         // Heapify is O(n); only the rows actually pulled pay O(log n) each.
         self.heap = BinaryHeap::from(candidates);
         Ok(())

@@ -17,6 +17,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::ops::Range;
 
+use crate::attributes::Filter;
 use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::centroids::{code_heads, for_each_centroid};
 use crate::chain::Chain;
@@ -265,7 +266,7 @@ impl Searcher {
                     rel.prefetch(next.first, &self.prefetch);
                 }
             }
-            self.scan_list(rel, probe.first, |_, item, vector| {
+            self.scan_list(rel, probe.first, |_, item, vector, _| {
                 let score = self.score(&query.vector, item, vector, worst);
                 if score.total_cmp(&worst).is_gt() {
                     return;
@@ -301,7 +302,13 @@ impl Searcher {
         probes: usize,
     ) -> Result<Vec<Neighbor>> {
         let mut candidates = Vec::new();
-        self.code_candidates(rel, codes, &query.probes[..probes], &mut candidates)?;
+        self.code_candidates(
+            rel,
+            codes,
+            &Filter::new(),
+            &query.probes[..probes],
+            &mut candidates,
+        )?;
         let mut candidates = BinaryHeap::from(candidates);
         let mut heap: BinaryHeap<Neighbor> = BinaryHeap::with_capacity(k + 1);
         while let Some(Reverse(candidate)) = candidates.pop() {
@@ -360,40 +367,50 @@ impl Searcher {
             .items(&self.meta.layout, block)?
             .iter()
             .find(|(item, _)| item.tid() == tid)
-            .map(|(item, vector)| self.score(query, item, vector, f32::INFINITY));
+            .map(|(item, values)| {
+                let (vector, _) = self.meta.split_row(values);
+                self.score(query, item, vector, f32::INFINITY)
+            });
         Ok(found)
     }
 
-    /// Adds a candidate for every code of the `probes` lists to `out`.
+    /// Adds a candidate for every code of the `probes` lists whose row passes `filter` to
+    /// `out`; returns how many of the lists held such a row.
     pub(crate) fn code_candidates<R: Relation>(
         &self,
         rel: &R,
         query: &CodeQuery,
+        filter: &Filter,
         probes: &[Probe],
         out: &mut Vec<Reverse<Candidate>>,
-    ) -> Result<()> {
+    ) -> Result<usize> {
         let prefetch = self
             .codes
             .as_ref()
             .map_or(&[][..], |codes| &codes.prefetch[..]);
+        let mut contributed = 0;
         for (i, probe) in probes.iter().enumerate() {
             if let Some(next) = probes.get(i + 1) {
                 rel.prefetch(next.code_first, prefetch);
             }
-            self.scan_codes(rel, probe.code_first, |item, code| {
-                out.push(Reverse(Candidate::of_code(query, item, code)));
+            let before = out.len();
+            self.scan_codes(rel, probe.code_first, |item, code, attributes| {
+                if filter.matches(attributes) {
+                    out.push(Reverse(Candidate::of_code(query, item, code)));
+                }
             })?;
+            contributed += (out.len() > before || filter.is_empty()) as usize;
         }
-        Ok(())
+        Ok(contributed)
     }
 
-    /// Calls `visit(item, code)` for every item of one code chain, a page at a time, asking the
-    /// relation to prefetch each next page while the current one is scored.
-    fn scan_codes<R: Relation>(
+    /// Calls `visit(item, code, attributes)` for every item of one code chain, a page at a
+    /// time, asking the relation to prefetch each next page while the current one is scored.
+    pub(crate) fn scan_codes<R: Relation>(
         &self,
         rel: &R,
         first: BlockNumber,
-        mut visit: impl FnMut(CodeItem, &[u8]),
+        mut visit: impl FnMut(CodeItem, &[u8], &[u8]),
     ) -> Result<()> {
         let (Some(region), Some(codes)) = (self.meta.codes, &self.codes) else {
             return Ok(());
@@ -403,28 +420,30 @@ impl Searcher {
             if chain.peek() != INVALID_BLOCK {
                 rel.prefetch(chain.peek(), &codes.prefetch);
             }
-            for (item, code) in page.items(&region.layout, block)?.iter() {
-                visit(item, code);
+            for (item, values) in page.items(&region.layout, block)?.iter() {
+                let (code, attributes) = self.meta.split_code(values);
+                visit(item, code, attributes);
             }
         }
         Ok(())
     }
 
-    /// Calls `visit(block, item, vector)` for every item of one list, a page at a time, asking
-    /// the relation to prefetch each next page while the current one is scored.
+    /// Calls `visit(block, item, vector, attributes)` for every item of one list, a page at a
+    /// time, asking the relation to prefetch each next page while the current one is scored.
     pub(crate) fn scan_list<R: Relation>(
         &self,
         rel: &R,
         first: BlockNumber,
-        mut visit: impl FnMut(BlockNumber, RowItem, &[f32]),
+        mut visit: impl FnMut(BlockNumber, RowItem, &[f32], &[u8]),
     ) -> Result<()> {
         let mut chain = Chain::new(first);
         while let Some((block, page)) = chain.next_page(rel, PageKind::List)? {
             if chain.peek() != INVALID_BLOCK && !self.prefetch.is_empty() {
                 rel.prefetch(chain.peek(), &self.prefetch);
             }
-            for (item, vector) in page.items(&self.meta.layout, block)?.iter() {
-                visit(block, item, vector);
+            for (item, values) in page.items(&self.meta.layout, block)?.iter() {
+                let (vector, attributes) = self.meta.split_row(values);
+                visit(block, item, vector, attributes);
             }
         }
         Ok(())

@@ -1,0 +1,209 @@
+//! Rows with attributes: a filtered scan returns exactly the rows whose attributes pass, in the
+//! order of an exact filtered search when every list is probed; lists without a passing row do
+//! not count towards `probes`; inserts, vacuum and check keep the attributes with their rows
+//! (vectors and codes alike).
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{brute_force, options, tid, Lcg, BOTH};
+use fashrec_ivf::attributes::{bytes_key, int_key};
+use fashrec_ivf::{
+    bulk_delete, check, insert_with_attributes, BuildOptions, Builder, Filter, MemoryRelation,
+    Metric, Scan, ScanOptions, Searcher, Test, Tid,
+};
+
+const DIMS: usize = 160;
+const GENDERS: [&str; 3] = ["men", "women", "unisex"];
+
+/// Row `i`'s attributes: a gender, a price in cents, and a category that is NULL for every
+/// 13th row.
+fn attributes_of(i: usize) -> [Option<u64>; 3] {
+    [
+        Some(bytes_key(GENDERS[i % 3].as_bytes())),
+        Some(int_key((i * 37 % 1000) as i64)),
+        (!i.is_multiple_of(13)).then(|| int_key((i % 10) as i64)),
+    ]
+}
+
+fn passes(i: usize, genders: &[&str], most_cents: i64, category: Option<i64>) -> bool {
+    genders.contains(&GENDERS[i % 3])
+        && (i * 37 % 1000) as i64 <= most_cents
+        && category.is_none_or(|c| !i.is_multiple_of(13) && (i % 10) as i64 == c)
+}
+
+fn filter(genders: &[&str], most_cents: i64, category: Option<i64>) -> Filter {
+    let keys = genders.iter().map(|g| bytes_key(g.as_bytes())).collect();
+    let f = Filter::new()
+        .and(0, Test::AnyOf(keys))
+        .and(1, Test::AtMost(int_key(most_cents)));
+    match category {
+        Some(c) => f.and(2, Test::AnyOf(vec![int_key(c)])),
+        None => f,
+    }
+}
+
+fn build_with_attributes(rows: &[Vec<f32>], options: BuildOptions) -> MemoryRelation {
+    let rel = MemoryRelation::new();
+    let mut builder = Builder::new(DIMS, options).expect("builder");
+    for row in rows {
+        builder.sample(row).expect("sample");
+    }
+    let mut loader = builder.train(&rel, &mut |_| {}).expect("train");
+    for (i, row) in rows.iter().enumerate() {
+        loader
+            .add_with_attributes(tid(i), row, &attributes_of(i))
+            .expect("add");
+    }
+    loader.finish(&mut |_| {}).expect("finish");
+    rel
+}
+
+fn scan_all(rel: &MemoryRelation, query: &[f32], probes: u32, filter: Filter) -> Vec<(Tid, f32)> {
+    let searcher = std::sync::Arc::new(Searcher::open(rel).expect("searcher"));
+    let mut scan = Scan::with_searcher(searcher, query, ScanOptions::new(probes))
+        .expect("scan")
+        .with_filter(filter)
+        .expect("filter");
+    let mut out = Vec::new();
+    while let Some(n) = scan.next(rel).expect("next") {
+        out.push((n.tid, n.score));
+    }
+    out
+}
+
+#[test]
+fn filtered_scans_return_exactly_the_passing_rows() {
+    let mut lcg = Lcg(11);
+    let mut rows = lcg.clustered(1500, DIMS, 12);
+    let lists = 24;
+    for codes in BOTH {
+        // Dimensions in the given order, so that scores are bit for bit the brute force's.
+        let opts = BuildOptions {
+            attributes: 3,
+            reorder_dimensions: false,
+            ..options(lists, Metric::L2, codes)
+        };
+        let rel = build_with_attributes(&rows[..1200], opts);
+        // Inserts after the build store their attributes too.
+        for (i, row) in rows.iter().enumerate().skip(1200) {
+            insert_with_attributes(&rel, tid(i), row, &attributes_of(i)).expect("insert");
+        }
+        // A vacuum removes every 7th row.
+        let gone = |t: Tid| (0..rows.len()).any(|i| i % 7 == 3 && tid(i) == t);
+        bulk_delete(&rel, &mut |t: Tid| gone(t)).expect("vacuum");
+        let report = check(&rel).expect("check");
+        assert!(report.is_clean(), "{codes:?}: {report:?}");
+
+        let live: Vec<usize> = (0..rows.len()).filter(|i| i % 7 != 3).collect();
+        let query: Vec<f32> = rows[5].iter().map(|x| x + lcg.next_f32() * 0.3).collect();
+        for (genders, cents, category) in [
+            (&["men", "unisex"][..], 1000, None),
+            (&["women"][..], 500, Some(4)),
+            (&["men"][..], 120, Some(2)),
+            (&["nobody"][..], 1000, None),
+        ] {
+            let expected: Vec<(Tid, Vec<f32>)> = live
+                .iter()
+                .filter(|&&i| passes(i, genders, cents, category))
+                .map(|&i| (tid(i), rows[i].clone()))
+                .collect();
+            // Every list probed: exactly the filtered brute force, in order.
+            let found = scan_all(&rel, &query, lists, filter(genders, cents, category));
+            let exact = brute_force(&expected, DIMS, Metric::L2, &query);
+            assert_eq!(
+                found.len(),
+                exact.len(),
+                "{codes:?} {genders:?} {cents} {category:?}"
+            );
+            for (f, e) in found.iter().zip(&exact) {
+                assert_eq!(f.1.to_bits(), e.score.to_bits(), "{codes:?} {genders:?}");
+            }
+            // Few probes: only passing rows, each once, and all of them in the end (the scan
+            // probes on until the candidates run out).
+            let few = scan_all(&rel, &query, 2, filter(genders, cents, category));
+            let tids: HashSet<Tid> = few.iter().map(|f| f.0).collect();
+            let want: HashSet<Tid> = expected.iter().map(|e| e.0).collect();
+            assert_eq!(tids.len(), few.len(), "a row returned twice");
+            assert_eq!(tids, want, "{codes:?} {genders:?} {cents} {category:?}");
+        }
+    }
+    rows.clear();
+}
+
+#[test]
+fn lists_without_a_passing_row_do_not_count_as_probes() {
+    // Two far-apart clusters; only the far one holds "women". One probe of a query in the near
+    // cluster must still reach the women's rows before it gives up the first ten.
+    let mut lcg = Lcg(5);
+    let near = lcg.clustered(300, DIMS, 1);
+    let far: Vec<Vec<f32>> = lcg
+        .clustered(300, DIMS, 1)
+        .into_iter()
+        .map(|v| v.into_iter().map(|x| x + 50.0).collect())
+        .collect();
+    let rows: Vec<Vec<f32>> = near.into_iter().chain(far).collect();
+    let rel = MemoryRelation::new();
+    let opts = BuildOptions {
+        attributes: 1,
+        ..options(8, Metric::L2, fashrec_ivf::Codes::Never)
+    };
+    let mut builder = Builder::new(DIMS, opts).expect("builder");
+    rows.iter().for_each(|r| builder.sample(r).expect("sample"));
+    let mut loader = builder.train(&rel, &mut |_| {}).expect("train");
+    for (i, row) in rows.iter().enumerate() {
+        let gender = if i < 300 { "men" } else { "women" };
+        loader
+            .add_with_attributes(tid(i), row, &[Some(bytes_key(gender.as_bytes()))])
+            .expect("add");
+    }
+    loader.finish(&mut |_| {}).expect("finish");
+    let women = Filter::new().and(0, Test::AnyOf(vec![bytes_key(b"women")]));
+    let searcher = std::sync::Arc::new(Searcher::open(&rel).expect("searcher"));
+    let mut scan = Scan::with_searcher(searcher.clone(), &rows[0], ScanOptions::new(1))
+        .expect("scan")
+        .with_filter(women)
+        .expect("filter");
+    let first = scan.next(&rel).expect("next").expect("a row");
+    assert!(first.tid >= tid(300), "{first:?}");
+    // The men's lists were read and rejected; then exactly one list with women counted.
+    let probed = scan.lists_probed();
+    assert!(probed >= 2, "{probed}");
+    // A filter on an attribute the index does not store is an error, not a silent pass.
+    let wrong = Filter::new().and(1, Test::AtLeast(0));
+    assert!(Scan::with_searcher(searcher, &rows[0], ScanOptions::new(1))
+        .expect("scan")
+        .with_filter(wrong)
+        .is_err());
+}
+
+#[test]
+fn rows_must_come_with_every_attribute() {
+    let mut lcg = Lcg(3);
+    let rows = lcg.clustered(50, DIMS, 2);
+    let opts = BuildOptions {
+        attributes: 2,
+        ..options(2, Metric::L2, fashrec_ivf::Codes::Always)
+    };
+    let rel = build_with_attributes_of_two(&rows, opts);
+    assert!(insert_with_attributes(&rel, tid(99), &rows[0], &[Some(1)]).is_err());
+    assert!(fashrec_ivf::insert(&rel, tid(99), &rows[0]).is_err());
+    insert_with_attributes(&rel, tid(99), &rows[0], &[None, Some(2)]).expect("insert");
+    assert!(check(&rel).expect("check").is_clean());
+}
+
+fn build_with_attributes_of_two(rows: &[Vec<f32>], options: BuildOptions) -> MemoryRelation {
+    let rel = MemoryRelation::new();
+    let mut builder = Builder::new(DIMS, options).expect("builder");
+    rows.iter().for_each(|r| builder.sample(r).expect("sample"));
+    let mut loader = builder.train(&rel, &mut |_| {}).expect("train");
+    assert!(loader.add(tid(0), &rows[0]).is_err());
+    for (i, row) in rows.iter().enumerate() {
+        loader
+            .add_with_attributes(tid(i), row, &[Some(i as u64), None])
+            .expect("add");
+    }
+    loader.finish(&mut |_| {}).expect("finish");
+    rel
+}
