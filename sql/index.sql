@@ -18,6 +18,40 @@ CREATE OPERATOR CLASS vector_ip_ops
     OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 vector_negative_inner_product(vector, vector);
 
-COMMENT ON FUNCTION fashrec_ivf_info(regclass) IS 'Shape of a fashrec_ivf index: lists, dims, metric, rows, blocks, empty lists, imbalance (largest list / mean) and coefficient of variation of list sizes, whether the lists have one-byte codes (scanned before the vectors) and their pages. REINDEX when imbalance grows far above 1.';
+-- Columns after the vector, for WHERE clauses the index checks itself
+-- (CREATE INDEX ... USING fashrec_ivf (embedding, gender, category, price)): equality and
+-- = ANY(array) on every type below, ranges on numbers. Strategy numbers as btree's.
+CREATE OPERATOR CLASS int2_filter_ops
+    DEFAULT FOR TYPE int2 USING fashrec_ivf AS
+    OPERATOR 1 < (int2, int2), OPERATOR 2 <= (int2, int2), OPERATOR 3 = (int2, int2),
+    OPERATOR 4 >= (int2, int2), OPERATOR 5 > (int2, int2);
+CREATE OPERATOR CLASS int4_filter_ops
+    DEFAULT FOR TYPE int4 USING fashrec_ivf AS
+    OPERATOR 1 < (int4, int4), OPERATOR 2 <= (int4, int4), OPERATOR 3 = (int4, int4),
+    OPERATOR 4 >= (int4, int4), OPERATOR 5 > (int4, int4);
+CREATE OPERATOR CLASS int8_filter_ops
+    DEFAULT FOR TYPE int8 USING fashrec_ivf AS
+    OPERATOR 1 < (int8, int8), OPERATOR 2 <= (int8, int8), OPERATOR 3 = (int8, int8),
+    OPERATOR 4 >= (int8, int8), OPERATOR 5 > (int8, int8);
+CREATE OPERATOR CLASS float4_filter_ops
+    DEFAULT FOR TYPE float4 USING fashrec_ivf AS
+    OPERATOR 1 < (float4, float4), OPERATOR 2 <= (float4, float4), OPERATOR 3 = (float4, float4),
+    OPERATOR 4 >= (float4, float4), OPERATOR 5 > (float4, float4);
+CREATE OPERATOR CLASS float8_filter_ops
+    DEFAULT FOR TYPE float8 USING fashrec_ivf AS
+    OPERATOR 1 < (float8, float8), OPERATOR 2 <= (float8, float8), OPERATOR 3 = (float8, float8),
+    OPERATOR 4 >= (float8, float8), OPERATOR 5 > (float8, float8);
+CREATE OPERATOR CLASS numeric_filter_ops
+    DEFAULT FOR TYPE numeric USING fashrec_ivf AS
+    OPERATOR 1 < (numeric, numeric), OPERATOR 2 <= (numeric, numeric), OPERATOR 3 = (numeric, numeric),
+    OPERATOR 4 >= (numeric, numeric), OPERATOR 5 > (numeric, numeric);
+CREATE OPERATOR CLASS bool_filter_ops
+    DEFAULT FOR TYPE bool USING fashrec_ivf AS
+    OPERATOR 3 = (bool, bool);
+CREATE OPERATOR CLASS text_filter_ops
+    DEFAULT FOR TYPE text USING fashrec_ivf AS
+    OPERATOR 3 = (text, text);
+
+COMMENT ON FUNCTION fashrec_ivf_info(regclass) IS 'Shape of a fashrec_ivf index: lists, dims, metric, rows, blocks, empty lists, imbalance (largest list / mean) and coefficient of variation of list sizes, whether the lists have one-byte codes (scanned before the vectors) and their pages, and how many filter columns the index holds after the vector. REINDEX when imbalance grows far above 1.';
 COMMENT ON FUNCTION fashrec_ivf_lists(regclass) IS 'Every list of a fashrec_ivf index with its rows, pages and code pages.';
 COMMENT ON FUNCTION fashrec_ivf_check(regclass) IS 'Verifies a fashrec_ivf index: well-formed pages, every table row with a non-NULL vector indexed exactly once.';

@@ -12,9 +12,13 @@ CREATE FUNCTION fashrec_ivf_amhandler(internal) RETURNS index_am_handler
 fn fashrec_ivf_amhandler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRoutine> {
     let mut am =
         unsafe { PgBox::<pg_sys::IndexAmRoutine>::alloc_node(pg_sys::NodeTag::T_IndexAmRoutine) };
-    am.amstrategies = 0;
+    // Filter columns after the vector: btree's strategy numbers (1 <, 2 <=, 3 =, 4 >=, 5 >),
+    // and `= ANY(array)`.
+    am.amstrategies = 5;
     am.amsupport = 1;
     am.amcanorderbyop = true;
+    am.amcanmulticol = true;
+    am.amsearcharray = true;
     // The planner builds index paths for ORDER BY alone only when keys are optional; rows
     // with a NULL vector are simply not indexed.
     am.amoptionalkey = true;

@@ -2,6 +2,7 @@
 //! its nearest list (pass 2). Worker threads inside the crate only compute; every page is
 //! written from this backend's thread.
 
+use super::attributes::{self, row_keys, Kind};
 use super::storage::PgRelation;
 use super::{metric_of, options, vector_of};
 use crate::error::raise_ivf;
@@ -24,6 +25,8 @@ enum Pass<'r> {
 struct BuildState<'r> {
     pass: Pass<'r>,
     options: BuildOptions,
+    /// The columns after the vector, stored as attributes.
+    kinds: Vec<Kind>,
     dims: Option<usize>,
     rows: f64,
     /// Reset after every row: detoasted copies would otherwise pile up for the whole build.
@@ -79,7 +82,7 @@ unsafe extern "C-unwind" fn build_callback(
     state: *mut std::ffi::c_void,
 ) {
     // SAFETY: `state` is the BuildState that ambuild passed to the scan; values/isnull hold
-    // the one indexed column; `tid` is a valid heap pointer.
+    // the indexed columns, the vector first; `tid` is a valid heap pointer.
     unsafe {
         let state = &mut *(state as *mut BuildState);
         if *isnull {
@@ -91,6 +94,7 @@ unsafe extern "C-unwind" fn build_callback(
         let BuildState {
             pass,
             options,
+            kinds,
             dims,
             rows,
             tuple_context,
@@ -107,7 +111,9 @@ unsafe extern "C-unwind" fn build_callback(
                     }
                     builder.as_mut().map_or(Ok(()), |b| b.sample(vector))
                 }
-                Pass::Load(loader) => loader.add(tid, vector),
+                Pass::Load(loader) => {
+                    loader.add_with_attributes(tid, vector, &row_keys(kinds, values, isnull))
+                }
             };
             result.unwrap_or_else(|e| raise_ivf(e));
         });
@@ -147,15 +153,18 @@ unsafe fn build_into(
 ) -> (f64, u64) {
     // SAFETY: maintenance_work_mem is a plain int GUC, in kB.
     let memory_budget = unsafe { pg_sys::maintenance_work_mem } as usize * 1024;
+    let kinds = attributes::kinds(index);
     let options = BuildOptions {
         lists: options::lists(index),
         metric: metric_of(index),
         memory_budget,
+        attributes: kinds.len() as u32,
         ..Default::default()
     };
     let mut state = BuildState {
         pass: Pass::Sample(None),
         options: options.clone(),
+        kinds,
         dims: declared_dims(index),
         rows: 0.0,
         tuple_context: PgMemoryContexts::new("fashrec_ivf build row"),

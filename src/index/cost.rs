@@ -7,7 +7,8 @@
 //! The crate says how many lists that takes ([`fashrec_ivf::lists_read`]); each list costs its
 //! rows (one distance each, charged as the operator the sort plan would call) and its pages
 //! (sequential: a list is a chain of consecutive pages). The rows' heap fetches and the
-//! WHERE clause are priced by PostgreSQL itself (cost_index), per row returned.
+//! WHERE clause are priced by PostgreSQL itself (cost_index), per row returned; clauses on the
+//! index's filter columns are checked in the index, so only rows passing them are fetched.
 
 use super::storage::PgRelation;
 use super::{gucs, options};
@@ -65,10 +66,20 @@ pub unsafe extern "C-unwind" fn amcostestimate(
             + rows_per_list / shape.rows_per_page * seq_page;
         let centroids = shape.lists as f64 * pg_sys::cpu_operator_cost;
 
+        // Clauses on the index's filter columns are checked in the index: only the rows that
+        // pass them are fetched from the table.
+        let in_index = pg_sys::clauselist_selectivity(
+            root,
+            pg_sys::get_quals_from_indexclauses((*path).indexclauses),
+            (*table).relid as i32,
+            pg_sys::JoinType::JOIN_INNER,
+            std::ptr::null_mut(),
+        );
+
         // Every list of the first batch is read before the first row comes out.
         *startup = centroids + first as f64 * per_list;
         *total = centroids + every as f64 * per_list;
-        *selectivity = every as f64 / shape.lists.max(1) as f64;
+        *selectivity = in_index * every as f64 / shape.lists.max(1) as f64;
         *pages = f64::from((*info).pages) * first as f64 / shape.lists.max(1) as f64;
     }
 }

@@ -1,7 +1,9 @@
 //! SQL functions to look inside an index: its lists and their balance, and a consistency check.
 
+use super::attributes::{self, row_keys, Kind};
 use super::storage::PgRelation;
 use crate::error::raise_ivf;
+use fashrec_ivf::attributes::encode;
 use fashrec_ivf::{Metric, Tid};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -63,6 +65,7 @@ fn fashrec_ivf_info(
         name!(coefficient_of_variation, f64),
         name!(codes, bool),
         name!(code_pages, i64),
+        name!(filter_columns, i32),
     ),
 > {
     let open = OpenIndex::open(index.oid());
@@ -78,6 +81,7 @@ fn fashrec_ivf_info(
         info.coefficient_of_variation,
         info.meta.has_codes(),
         info.code_pages.iter().map(|&p| i64::from(p)).sum(),
+        info.meta.attributes as i32,
     ))
 }
 
@@ -111,36 +115,48 @@ fn fashrec_ivf_lists(
     TableIterator::new(rows)
 }
 
-/// The tids the index must hold: the table as an index build sees it under `snapshot`, one
-/// tid per visible row whose vector is not NULL. After a HOT update that tid is the root of the
-/// row's HOT chain, where its index entry rightly points, not the ctid of the row's new version.
+/// The rows the index must hold, with their filter columns' values as the index stores them:
+/// the table as an index build sees it under `snapshot`, one entry per visible row whose vector
+/// is not NULL. After a HOT update that tid is the root of the row's HOT chain, where its index
+/// entry rightly points, not the ctid of the row's new version (and a HOT update changed no
+/// indexed column).
 ///
 /// # Safety
 /// `heap` is the table of `index`, both open and locked; `snapshot` is a registered MVCC snapshot.
-unsafe fn expected_tids(
+unsafe fn expected_rows(
     heap: pg_sys::Relation,
     index: pg_sys::Relation,
     snapshot: pg_sys::Snapshot,
-) -> Vec<Tid> {
+) -> Vec<(Tid, Vec<u8>)> {
+    struct State {
+        kinds: Vec<Kind>,
+        rows: Vec<(Tid, Vec<u8>)>,
+    }
     #[pg_guard]
     unsafe extern "C-unwind" fn collect(
         _index: pg_sys::Relation,
         tid: pg_sys::ItemPointer,
-        _values: *mut pg_sys::Datum,
+        values: *mut pg_sys::Datum,
         isnull: *mut bool,
         _alive: bool,
         state: *mut std::ffi::c_void,
     ) {
-        // SAFETY: `state` is the Vec passed below; `isnull` holds the vector column's flag; `tid`
-        // is a valid heap pointer.
+        // SAFETY: `state` is the State passed below; `values` and `isnull` hold the index's
+        // columns, the vector first; `tid` is a valid heap pointer.
         unsafe {
             if !*isnull {
+                let state = &mut *state.cast::<State>();
                 let (block, offset) = pgrx::itemptr::item_pointer_get_both(*tid);
-                (*state.cast::<Vec<Tid>>()).push(Tid::new(block, offset));
+                let mut stored = Vec::new();
+                encode(&row_keys(&state.kinds, values, isnull), &mut stored);
+                state.rows.push((Tid::new(block, offset), stored));
             }
         }
     }
-    let mut tids: Vec<Tid> = Vec::new();
+    let mut state = State {
+        kinds: attributes::kinds(index),
+        rows: Vec::new(),
+    };
     // SAFETY: as the caller promises. In the concurrent mode of a build (CREATE INDEX
     // CONCURRENTLY's) the scan sees only rows visible to `snapshot`, so dead versions and other
     // transactions' uncommitted rows do not count; the build scan ends `scan` itself.
@@ -156,11 +172,11 @@ unsafe fn expected_tids(
             true,
             false,
             Some(collect),
-            std::ptr::addr_of_mut!(tids).cast(),
+            std::ptr::addr_of_mut!(state).cast(),
             scan,
         );
     }
-    tids
+    state.rows
 }
 
 /// Verifies a fashrec_ivf index: its pages are well formed, every row of the table with a
@@ -196,22 +212,33 @@ fn fashrec_ivf_check(
     let snapshot = unsafe { pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot()) };
     let rel = PgRelation::new(open.0);
     let report = fashrec_ivf::check(&rel).unwrap_or_else(|e| raise_ivf(e));
-    let mut indexed = fashrec_ivf::collect_tids(&rel).unwrap_or_else(|e| raise_ivf(e));
+    let rows = fashrec_ivf::collect_rows(&rel).unwrap_or_else(|e| raise_ivf(e));
     // SAFETY: both relations are open and locked; the snapshot is registered MVCC.
-    let mut expected = unsafe { expected_tids(heap.as_ptr(), open.0, snapshot) };
+    let mut expected = unsafe { expected_rows(heap.as_ptr(), open.0, snapshot) };
     // SAFETY: registered above.
     unsafe { pg_sys::UnregisterSnapshot(snapshot) };
     let table = heap.name().to_owned();
     drop(heap);
     drop(open);
-    indexed.sort_unstable();
+    let mut indexed: Vec<Tid> = rows.iter().map(|(tid, _)| *tid).collect();
     let total = indexed.len();
     indexed.dedup();
     let duplicated = total - indexed.len();
     expected.sort_unstable();
     let missing = expected
         .iter()
-        .filter(|t| indexed.binary_search(t).is_err())
+        .filter(|(t, _)| indexed.binary_search(t).is_err())
+        .count();
+    // A row's filter values in the index must be the table's (an indexed column's update is
+    // never HOT: it gets a new entry).
+    let stale = expected
+        .iter()
+        .filter(|(tid, values)| {
+            let at = rows.partition_point(|(t, _)| t < tid);
+            let entries = rows[at..].iter().take_while(|(t, _)| t == tid);
+            let mut entries = entries.peekable();
+            entries.peek().is_some() && !entries.any(|(_, stored)| stored == values)
+        })
         .count();
     let extra = indexed.len().saturating_sub(expected.len() - missing);
     let mut problems = Vec::new();
@@ -232,6 +259,11 @@ fn fashrec_ivf_check(
     }
     if duplicated > 0 {
         problems.push(format!("{duplicated} rows are in the index more than once"));
+    }
+    if stale > 0 {
+        problems.push(format!(
+            "{stale} rows of {table} have other filter column values in the index"
+        ));
     }
     TableIterator::once((
         problems.is_empty(),

@@ -1,5 +1,6 @@
 //! INSERT and UPDATE: the new row goes into the list of its nearest centroid.
 
+use super::attributes::{self, row_keys};
 use super::storage::PgRelation;
 use super::vector_of;
 use crate::error::raise_ivf;
@@ -20,7 +21,7 @@ pub unsafe extern "C-unwind" fn aminsert(
     _index_unchanged: bool,
     _info: *mut pg_sys::IndexInfo,
 ) -> bool {
-    // SAFETY: PostgreSQL passes the one indexed column and a valid heap tid.
+    // SAFETY: PostgreSQL passes every indexed column (the vector first) and a valid heap tid.
     unsafe {
         if *isnull {
             return false;
@@ -30,7 +31,9 @@ pub unsafe extern "C-unwind" fn aminsert(
         let mut context = pgrx::PgMemoryContexts::new("fashrec_ivf insert");
         context.switch_to(|_| {
             let vector = vector_of(*values);
-            fashrec_ivf::insert(&PgRelation::new(index), Tid::new(block, offset), vector)
+            let keys = row_keys(&attributes::kinds(index), values, isnull);
+            let tid = Tid::new(block, offset);
+            fashrec_ivf::insert_with_attributes(&PgRelation::new(index), tid, vector, &keys)
                 .unwrap_or_else(|e| raise_ivf(e));
         });
     }

@@ -2,6 +2,7 @@
 //! One file per life-cycle step; `storage.rs` is the only one that touches buffers.
 
 mod am;
+mod attributes;
 mod build;
 mod cost;
 mod functions;
@@ -51,7 +52,7 @@ fn metric_of(index: pg_sys::Relation) -> Metric {
         if name.is_null() {
             crate::sql_error!(
                 ERRCODE_INVALID_OBJECT_DEFINITION,
-                "fashrec_ivf: the operator class has no distance function"
+                "the first column of a fashrec_ivf index must be the vector it orders by"
             )
         }
         std::ffi::CStr::from_ptr(name)

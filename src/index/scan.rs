@@ -1,11 +1,12 @@
 //! Index scans: rank the lists by their centroid's distance to the query, read the nearest
 //! `probes` lists, and return rows nearest first; when WHERE clauses keep rejecting rows, read
-//! the next-nearest lists until `max_probes`.
+//! the next-nearest lists until `max_probes`. Clauses on the index's columns after the vector
+//! are checked on the index's own copy of their values, before a row is scored.
 
 use super::storage::PgRelation;
-use super::{gucs, searchers, vector_of};
+use super::{attributes, gucs, searchers, vector_of};
 use crate::error::raise_ivf;
-use fashrec_ivf::{Metric, Scan, Searcher};
+use fashrec_ivf::{Filter, Metric, Scan, Searcher};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
@@ -19,6 +20,8 @@ struct ScanState {
     searcher: Option<Arc<Searcher>>,
     scan: Option<Scan>,
     metric: Metric,
+    /// The WHERE clauses on the columns after the vector, as the crate checks them.
+    filter: Filter,
 }
 
 /// `ambeginscan`: sets up an ordered scan.
@@ -42,27 +45,36 @@ pub unsafe extern "C-unwind" fn ambeginscan(
             searcher: None,
             scan: None,
             metric: Metric::L2,
+            filter: Filter::new(),
         });
         (*scan).opaque = state.cast();
         scan
     }
 }
 
-/// `amrescan`: takes the (new) query vector; the lists are read on the first amgettuple.
+/// `amrescan`: takes the (new) query vector and WHERE clauses; the lists are read on the first
+/// amgettuple.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amrescan(
     scan: pg_sys::IndexScanDesc,
-    _keys: pg_sys::ScanKey,
-    _nkeys: i32,
+    keys: pg_sys::ScanKey,
+    nkeys: i32,
     orderbys: pg_sys::ScanKey,
     norderbys: i32,
 ) {
-    // SAFETY: `orderbys` holds `norderbys` keys, and orderByData has room for them.
+    // SAFETY: `orderbys` holds `norderbys` keys and `keys` `nkeys`, and the descriptor has
+    // room for them (RelationGetIndexScan sized it).
     unsafe {
         if !orderbys.is_null() && norderbys > 0 {
             std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
         }
-        (*((*scan).opaque as *mut ScanState)).scan = None;
+        if !keys.is_null() && nkeys > 0 {
+            std::ptr::copy(keys, (*scan).keyData, nkeys as usize);
+        }
+        let state = &mut *((*scan).opaque as *mut ScanState);
+        let kinds = attributes::kinds((*scan).indexRelation);
+        state.filter = attributes::filter(&kinds, (*scan).keyData, (*scan).numberOfKeys);
+        state.scan = None;
     }
 }
 
@@ -112,6 +124,7 @@ pub unsafe extern "C-unwind" fn amgettuple(
             };
             state.scan = Some(
                 Scan::with_searcher(searcher, query, gucs::scan_options())
+                    .and_then(|s| s.with_filter(state.filter.clone()))
                     .unwrap_or_else(|e| raise_ivf(e)),
             );
             count_index_scan(index);
@@ -126,7 +139,8 @@ pub unsafe extern "C-unwind" fn amgettuple(
                     neighbor.tid.block,
                     neighbor.tid.offset,
                 );
-                (*scan).xs_recheck = false;
+                // Keys only rule rows out (see attributes.rs): PostgreSQL checks the clauses.
+                (*scan).xs_recheck = (*scan).numberOfKeys > 0;
                 (*scan).xs_recheckorderby = false;
                 *(*scan).xs_orderbyvals =
                     pg_sys::Datum::from(state.metric.distance(neighbor.score).to_bits());

@@ -109,6 +109,23 @@ pub fn collect_tids<R: Relation>(rel: &R) -> Result<Vec<Tid>> {
     Ok(tids)
 }
 
+/// Every row in the index with its stored attributes (empty without any), sorted by tid,
+/// duplicates kept: the extension compares the attributes with the table's values.
+pub fn collect_rows<R: Relation>(rel: &R) -> Result<Vec<(Tid, Vec<u8>)>> {
+    let meta = Meta::read(rel)?;
+    let mut rows = Vec::new();
+    for head in list_heads(rel, &meta)? {
+        walk_chain(rel, &meta.layout, PageKind::List, head.first, |_, items| {
+            for (item, values) in items.iter() {
+                rows.push((item.tid(), meta.split_row(values).1.to_vec()));
+            }
+            Ok(())
+        })?;
+    }
+    rows.sort_unstable();
+    Ok(rows)
+}
+
 /// What the structural check found besides hard corruption (which is an error).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckReport {
