@@ -1,5 +1,5 @@
-"""Recommendations and the in-database evaluation on a real catalog: a balanced load, embeddings
-from the shipped models, a fashrec_ivf index; each call in the connection of a user."""
+"""Recommendations and the in-database evaluation on a real catalog: a balanced load, product
+vectors from the shipped models, a fashrec_ivf index; each call in the connection of a user."""
 import json
 import pathlib
 import subprocess
@@ -10,6 +10,8 @@ import psycopg
 import pytest
 from pgvector.psycopg import register_vector
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PICTURE_WEIGHT = json.loads((ROOT / "models" / "manifest.json").read_text())["product"]["image_weight"]
 PER_CLASS = 200
 K = 10
 ALLOWED = {"men": {"men", "unisex"}, "women": {"women", "unisex"}, "unisex": {"unisex"}}
@@ -27,7 +29,7 @@ def catalog(cli, dburl):
     assert result.returncode == 0, result.stderr
     with psycopg.connect(dburl, autocommit=True) as conn:
         conn.execute("""UPDATE products p SET embedding = e.v
-            FROM (SELECT unnest(array_agg(id)) AS id, unnest(embed_images(array_agg(image))) AS v
+            FROM (SELECT unnest(array_agg(id)) AS id, unnest(embed_products(array_agg(image), array_agg(keywords))) AS v
                   FROM products) e WHERE p.id = e.id""")
         conn.execute("UPDATE products SET split = 'test' WHERE id % 5 = 0")
         conn.execute("CREATE INDEX ON products USING fashrec_ivf (embedding) WITH (lists = 20)")
@@ -79,8 +81,9 @@ def test_gender_modes_are_strict_and_fill_k(db, preference):
         results = rows(db, "SELECT * FROM recommend_for_image((SELECT image FROM products WHERE id = %s), %s, %s)",
                        pid, K, preference)
         check_results(results, preference, min(K, count_matching(db, preference)))
-        if preference is None:  # the image's own product is in the catalog, first
-            assert results[0]["id"] == pid and results[0]["score"] > 0.999, results[0]
+        if preference is None:  # the image's own product is in the catalog, first, at a photo's best score
+            assert results[0]["id"] == pid, results[0]
+            assert results[0]["score"] == pytest.approx((1 + PICTURE_WEIGHT) / 2, abs=1e-4), results[0]
 
 
 def test_a_category_filter_with_few_matches_still_fills_k(db):
@@ -105,6 +108,37 @@ def test_colour_canvas_shoes_for_men_finds_those_sneakers(db, colour):
     results = rows(db, "SELECT * FROM recommend_for_text(%s, 5, 'men')", f"{colour} canvas shoes")
     top = [r["id"] for r in results[: min(5, len(wanted))]]
     assert set(top) <= wanted, results
+    # The plain query of the README: the product vectors hold the words, so it finds them too.
+    plain = [r[0] for r in db.execute(
+        """SELECT id FROM products WHERE gender IN ('men', 'unisex')
+           ORDER BY embedding <-> embed_text(%s) LIMIT 5""", (f"{colour} canvas shoes",)).fetchall()]
+    assert set(plain[: min(5, len(wanted))]) <= wanted, plain
+
+
+def test_a_photo_ranks_products_by_their_pictures(db):
+    """embed_image's zero words part adds the same to every product's distance: the order is the
+    order of the 64-d picture parts (the first 64 dims of a product vector, divided by a)."""
+    image = db.execute("SELECT image FROM products WHERE split = 'test' ORDER BY id LIMIT 1").fetchone()[0]
+    by_vector = [r[0] for r in db.execute(
+        "SELECT id FROM products ORDER BY embedding <-> embed_image(%s), id LIMIT 50", (image,)).fetchall()]
+    vectors, ids = fetch(db, "SELECT embedding, id FROM products")
+    photo, _ = fetch(db, "SELECT embed_image(%s), 0", image)
+    assert np.allclose(photo[0][64:], 0) and abs(np.linalg.norm(photo[0]) - 1) < 1e-5
+    pictures = vectors[:, :64] / PICTURE_WEIGHT
+    order = np.lexsort((ids, ((pictures - photo[0][:64]) ** 2).sum(axis=1)))
+    # Near-ties between float4 (SQL) and float64 distances may swap neighbours: compare as sets
+    # of the first 50 and the first 10 in order.
+    assert by_vector[:10] == list(ids[order[:10]])
+    assert len(set(by_vector) ^ set(ids[order[:50]])) <= 2
+
+
+def test_similar_products_share_the_colour(db):
+    ids = [r[0] for r in db.execute("SELECT id FROM products WHERE id % 37 = 1 ORDER BY id").fetchall()]
+    same = [r[0] for r in db.execute(
+        """SELECT s.id = ANY(ARRAY(SELECT id FROM products WHERE colour = p.colour))
+           FROM products p, recommend_similar(p.id, 10) s WHERE p.id = ANY(%s)""", (ids,)).fetchall()]
+    assert len(same) == 10 * len(ids)
+    assert sum(same) / len(same) >= 0.6
 
 
 def test_profile_recommends_like_the_liked_products_and_not_them(db):
@@ -181,7 +215,7 @@ def assert_metrics(row, expected, queries):
 
 def test_image_evaluation_matches_brute_force(db):
     gallery, gallery_cats = fetch(db, "SELECT embedding, category FROM products WHERE split = 'train'")
-    queries, query_cats = fetch(db, "SELECT embedding, category FROM products WHERE split = 'test'")
+    queries, query_cats = fetch(db, "SELECT embed_image(image), category FROM products WHERE split = 'test'")
     expected = metrics_by_numpy(queries, query_cats, gallery, gallery_cats)
     assert_metrics(db.execute("SELECT * FROM fashrec_evaluate_images(exact => true)").fetchone(),
                    expected, len(queries))
@@ -204,7 +238,7 @@ def test_text_evaluation_matches_brute_force(db):
 
 
 def test_demo_scripts_draw_the_sheet_and_write_the_report(catalog, db, tmp_path):
-    root = pathlib.Path(__file__).resolve().parents[2]
+    root = ROOT
     sheet = tmp_path / "sheet.png"
     run = subprocess.run([sys.executable, root / "demo/sheet.py", "--url", catalog, "--out", sheet],
                          capture_output=True, text=True, timeout=300)
