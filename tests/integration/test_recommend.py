@@ -119,26 +119,37 @@ def test_a_photo_ranks_products_by_their_pictures(db):
     """embed_image's zero words part adds the same to every product's distance: the order is the
     order of the 64-d picture parts (the first 64 dims of a product vector, divided by a)."""
     image = db.execute("SELECT image FROM products WHERE split = 'test' ORDER BY id LIMIT 1").fetchone()[0]
+    db.execute("SET enable_indexscan = off")  # exact: the index's approximation is not the question here
     by_vector = [r[0] for r in db.execute(
         "SELECT id FROM products ORDER BY embedding <-> embed_image(%s), id LIMIT 50", (image,)).fetchall()]
     vectors, ids = fetch(db, "SELECT embedding, id FROM products")
     photo, _ = fetch(db, "SELECT embed_image(%s), 0", image)
     assert np.allclose(photo[0][64:], 0) and abs(np.linalg.norm(photo[0]) - 1) < 1e-5
     pictures = vectors[:, :64] / PICTURE_WEIGHT
-    order = np.lexsort((ids, ((pictures - photo[0][:64]) ** 2).sum(axis=1)))
-    # Near-ties between float4 (SQL) and float64 distances may swap neighbours: compare as sets
-    # of the first 50 and the first 10 in order.
-    assert by_vector[:10] == list(ids[order[:10]])
-    assert len(set(by_vector) ^ set(ids[order[:50]])) <= 2
+    by_picture = ((pictures - photo[0][:64]) ** 2).sum(axis=1)
+    at = {int(i): k for k, i in enumerate(ids)}
+    got = by_picture[[at[i] for i in by_vector]]
+    # The SQL order is the picture order, up to float4 rounding of near-ties.
+    assert (np.diff(got) >= -1e-5).all(), got
+    assert got[-1] <= np.sort(by_picture)[49] + 1e-5
 
 
 def test_similar_products_share_the_colour(db):
-    ids = [r[0] for r in db.execute("SELECT id FROM products WHERE id % 37 = 1 ORDER BY id").fetchall()]
-    same = [r[0] for r in db.execute(
-        """SELECT s.id = ANY(ARRAY(SELECT id FROM products WHERE colour = p.colour))
-           FROM products p, recommend_similar(p.id, 10) s WHERE p.id = ANY(%s)""", (ids,)).fetchall()]
-    assert len(same) == 10 * len(ids)
-    assert sum(same) / len(same) >= 0.6
+    """recommend_similar weighs the words in: the first 10 share the product's colour far more
+    often than the 10 nearest pictures (the first 64 dims of the product vectors) do."""
+    vectors, ids = fetch(db, "SELECT embedding, id FROM products ORDER BY id")
+    colour = dict(db.execute("SELECT id, colour FROM products").fetchall())
+    pictures = vectors[:, :64]
+    sample = [int(i) for i in ids[::37]]
+    similar, nearest_pictures = [], []
+    for pid in sample:
+        got = [r[0] for r in db.execute("SELECT id FROM recommend_similar(%s, 10)", (pid,)).fetchall()]
+        similar += [colour[i] == colour[pid] for i in got]
+        d = ((pictures - pictures[list(ids).index(pid)]) ** 2).sum(axis=1)
+        near = [int(i) for i in ids[np.argsort(d, kind="stable")[1:11]]]
+        nearest_pictures += [colour[i] == colour[pid] for i in near]
+    share, picture_share = np.mean(similar), np.mean(nearest_pictures)
+    assert share >= picture_share + 0.1, (share, picture_share)
 
 
 def test_profile_recommends_like_the_liked_products_and_not_them(db):
@@ -151,6 +162,10 @@ def test_profile_recommends_like_the_liked_products_and_not_them(db):
 
 
 def test_the_documented_query_uses_the_index(db):
+    # This catalog's index has 20 lists, so the default 10 probes would read half of it: for
+    # 2,000 product vectors of 286 dims the planner rightly prefers a sequential scan. The demo's
+    # 265 lists at 10 probes read 4% of the index; one probe of 20 lists is that ratio here.
+    db.execute("SET fashrec_ivf.probes = 1")
     plan = "\n".join(r[0] for r in db.execute(
         """EXPLAIN SELECT id FROM products WHERE gender = ANY(fashrec_genders('women'))
            ORDER BY embedding <-> embed_text('summer dress') LIMIT 10""").fetchall())

@@ -485,6 +485,7 @@ Held-out queries with precision@10 below 1 (ONNX):
 |---|---|---|---|
 {fails}
 
+{train_words.card_section()}
 ## Wall times
 
 On this 2-core machine (shared with Rust builds and benchmarks), torch with 2 threads:

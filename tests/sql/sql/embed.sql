@@ -40,7 +40,7 @@ SELECT vector_dims(embed_text('black canvas shoes')) AS mapped, vector_dims(sent
 
 -- Product vectors: picture and words, unit length, in the space of embed_text and embed_image.
 CREATE TABLE shop AS
-SELECT u.name || ' ' || w.colour AS product, embed_product(u.image, w.colour || ' ' || w.words) AS v,
+SELECT u.name AS picture, u.name || ' ' || w.colour AS product, embed_product(u.image, w.colour || ' ' || w.words) AS v,
        embed_image(u.image) AS photo
 FROM uploads u JOIN (VALUES ('boot', 'black', 'leather chelsea boots'), ('boot', 'brown', 'suede desert boots'),
                             ('bag', 'black', 'leather tote bag'), ('bag', 'red', 'canvas tote bag'),
@@ -51,10 +51,11 @@ FROM shop ORDER BY product;
 -- The words tell apart two products with the same picture.
 SELECT q, (SELECT product FROM shop ORDER BY v <-> embed_text(q) LIMIT 1) AS nearest
 FROM (VALUES ('black leather boots'), ('brown suede boots'), ('red canvas tote'), ('beige chinos')) t(q) ORDER BY q;
--- A photo ranks the products by their pictures alone: the same order as the picture embeddings.
+-- A photo ranks the products by their pictures alone: the same order of pictures as the picture
+-- embeddings give (two products with one picture tie, up to rounding, whatever their words).
 SELECT p.name,
-       ARRAY(SELECT product FROM shop ORDER BY v <-> embed_image(p.image), product) AS by_product_vector,
-       ARRAY(SELECT product FROM shop ORDER BY photo <-> embed_image(p.image), product) AS by_picture
+       ARRAY(SELECT picture FROM shop ORDER BY v <-> embed_image(p.image)) AS by_product_vector,
+       ARRAY(SELECT picture FROM shop ORDER BY photo <-> embed_image(p.image)) AS by_picture
 FROM uploads p WHERE p.name IN ('photo', 'cmyk') ORDER BY p.name;
 -- The batch form gives the single form's vectors; a pair with a NULL gives NULL.
 SELECT round(max(v <-> embed_product(i, d))::numeric, 6) AS batch_equals_single
