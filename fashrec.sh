@@ -94,6 +94,10 @@ install_extension() {
     local flags=(--profile "$profile")
     [ "$profile" = release ] && flags=(--release)
     [ "$(id -u)" = 0 ] || flags+=(--sudo)
+    # Unlink the installed libraries first: copying over a file that running backends have mapped
+    # kills them with SIGBUS (seen with two worktrees sharing this installation); an unlinked file
+    # stays valid for whoever has it mapped, and new backends load the new one.
+    as_root rm -f "$("$PG_CONFIG" --pkglibdir)/fashrec.so" "$("$PG_CONFIG" --pkglibdir)/fashrec_onnxruntime/libonnxruntime.so.$ORT_VERSION"
     (cd "$ROOT" && cargo pgrx install "${flags[@]}" --pg-config "$PG_CONFIG" >/dev/null)
     # The models and the ONNX Runtime library go where the extension looks for them by default
     # (settings fashrec.model_dir and fashrec.onnxruntime_library override both).
@@ -156,7 +160,7 @@ demo() {
     (cd "$ROOT" && cargo build --release -q -p fashrec-cli)
     say "loading the Fashion-MNIST catalog into table products"
     "$ROOT/target/release/fashrec" load --url "$DEMO_URL"
-    say "computing the image embedding of every product (a rerun only does the missing ones)"
+    say "computing the product vector (picture and keywords) of every product (a rerun only does the missing ones)"
     "$ROOT/target/release/fashrec" embed --url "$DEMO_URL"
     say "building the fashrec_ivf index (lists = square root of the rows)"
     local_psql -d fashrec -q <<'SQL'

@@ -3,9 +3,12 @@
     ./fashrec.sh evaluate [DIR]          (or: .deps/venv/bin/python demo/evaluate.py --out DIR)
 
 Runs the SQL functions fashrec_evaluate_images and fashrec_evaluate_texts on the products table:
-every test product as an image query against the train products, and the held-out half of the
-shopper text queries (training/queries.jsonl), each through the index at the server's default
-fashrec_ivf.probes and exhaustively, the two image runs in two connections at once. Beside them
+every test product's picture as a photo query against the train products, and the held-out half
+of the shopper text queries (training/queries.jsonl), each through the index at the server's
+default fashrec_ivf.probes and exhaustively, the two image runs in two connections at once. Then
+the held-out attribute queries (training/attribute_queries.jsonl), through the index as a user
+runs them: the plain ORDER BY embedding <-> embed_text(q) LIMIT 10 and recommend_for_text; and
+recommend_similar for a sample of products, against the picture-only ranking. Beside them
 it puts the numbers the models were trained to (models/manifest.json, measured in Python
 onnxruntime) and the seed report's. Writes DIR/report.md, DIR/topk.png, DIR/mrr.png and
 DIR/metrics.json.
@@ -93,6 +96,78 @@ def chart_mrr(path, rows):
     plt.close(fig)
 
 
+ATTRIBUTES = ("colour", "material", "style", "occasion", "brand")
+PLAIN = """SELECT category, colour, material, style, occasion, brand, gender FROM products
+           ORDER BY embedding <-> embed_text(%s) LIMIT 10"""
+RECOMMEND = """SELECT p.category, p.colour, p.material, p.style, p.occasion, p.brand, p.gender
+               FROM recommend_for_text(%s, 10) r JOIN products p USING (id)"""
+SIMILAR_SAMPLE = 300
+
+
+def matches(row, q):
+    """Category and every stated attribute right; a unisex product matches a men's or women's query."""
+    category, *values, gender = row
+    return (category == q["category"] and all(q[a] == v for a, v in zip(ATTRIBUTES, values) if a in q)
+            and ("gender" not in q or gender in (q["gender"], "unisex")))
+
+
+def attribute_precision(url, queries, sql):
+    """All-attribute and category precision@10 of `sql` over the attribute queries."""
+    start = time.perf_counter()
+    hits, cats = [], []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for q in queries:
+            found = conn.execute(sql, (q["query"],)).fetchall()
+            hits.append(sum(matches(r, q) for r in found) / 10)
+            cats.append(sum(r[0] == q["category"] for r in found) / 10)
+    return {"queries": len(queries), "attribute_precision10": sum(hits) / len(hits),
+            "category_precision10": sum(cats) / len(cats)}, time.perf_counter() - start
+
+
+def satisfiable(url, queries):
+    """Queries that fewer than 10 catalog products satisfy (a perfect precision@10 is impossible)."""
+    rows = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        found = conn.execute("SELECT category, colour, material, style, occasion, brand, gender FROM products").fetchall()
+    for q in queries:
+        n = sum(matches(r, q) for r in found)
+        if n < 10:
+            rows.append((q["query"], n))
+    return rows
+
+
+def similar_products(url):
+    """recommend_similar on a sample of products: the share of the first 10 with the product's
+    colour, and their category precision, beside the same products ranked by the picture part
+    alone (the first 64 dims of the product vectors, what the embedding held before issue 18)."""
+    import numpy as np
+    from pgvector.psycopg import register_vector
+    with psycopg.connect(url, autocommit=True) as conn:
+        register_vector(conn)
+        table = conn.execute("SELECT id, category, colour, embedding FROM products ORDER BY id").fetchall()
+        ids = np.array([r[0] for r in table])
+        cat = np.array([r[1] for r in table])
+        col = np.array([r[2] for r in table])
+        pictures = np.stack([np.asarray(r[3], np.float32)[:64] for r in table])
+        sample = ids[:: max(1, len(ids) // SIMILAR_SAMPLE)][:SIMILAR_SAMPLE]
+        at = {int(i): k for k, i in enumerate(ids)}
+        same_colour, same_cat, base_colour, base_cat = [], [], [], []
+        for pid in sample:
+            k = at[int(pid)]
+            got = [at[r[0]] for r in conn.execute("SELECT id FROM recommend_similar(%s, 10)", (int(pid),)).fetchall()]
+            same_colour.append(np.mean(col[got] == col[k]))
+            same_cat.append(np.mean(cat[got] == cat[k]))
+            d = ((pictures - pictures[k]) ** 2).sum(1)
+            d[k] = np.inf
+            base = np.argsort(d, kind="stable")[:10]
+            base_colour.append(np.mean(col[base] == col[k]))
+            base_cat.append(np.mean(cat[base] == cat[k]))
+    return {"products": len(sample), "colour_share10": float(np.mean(same_colour)),
+            "category_precision10": float(np.mean(same_cat)),
+            "picture_only_colour_share10": float(np.mean(base_colour)),
+            "picture_only_category_precision10": float(np.mean(base_cat))}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5499/fashrec")
@@ -125,6 +200,14 @@ def main():
         txt_exact = evaluate(args.url, "SELECT * FROM fashrec_evaluate_texts(%s, %s, true)", texts)
         img_index, img_exact = img_index.result(), img_exact.result()
 
+    attribute_queries = [json.loads(line) for line in open(ROOT / "training" / "attribute_queries.jsonl")]
+    print(f"attribute queries: {len(attribute_queries)} held-out queries, plain ORDER BY and recommend_for_text; "
+          f"recommend_similar on {SIMILAR_SAMPLE} products", flush=True)
+    plain, plain_s = attribute_precision(args.url, attribute_queries, PLAIN)
+    recommend, recommend_s = attribute_precision(args.url, attribute_queries, RECOMMEND)
+    short = satisfiable(args.url, attribute_queries)
+    similar = similar_products(args.url)
+
     seed = manifest["seed_report"]
     image_rows = [
         (f"image, index (probes {probes})", img_index[0], f"{img_index[1]:.0f}"),
@@ -144,7 +227,9 @@ def main():
     chart_mrr(out / "mrr.png", image_rows + text_rows)
     (out / "metrics.json").write_text(json.dumps(
         {"probes": int(probes), "image_index": img_index[0], "image_exhaustive": img_exact[0],
-         "text_heldout_index": txt_index[0], "text_heldout_exhaustive": txt_exact[0]}, indent=1) + "\n")
+         "text_heldout_index": txt_index[0], "text_heldout_exhaustive": txt_exact[0],
+         "attribute_plain_index": plain, "attribute_recommend_for_text": recommend,
+         "attribute_queries_under_10_matches": short, "recommend_similar": similar}, indent=1) + "\n")
     report = f"""# fashrec evaluation
 
 Measured in the database `{args.url.split('@')[-1]}` on {time.strftime('%Y-%m-%d %H:%M')} by
@@ -175,6 +260,28 @@ Exhaustive search in the database differs from the training measurement by at mo
 
 {table(text_rows)}
 The seed report gave one text figure: {100 * seed['text']:.1f}% (its own query set).
+
+## Attribute queries (held-out, `training/attribute_queries.jsonl`)
+
+{len(attribute_queries)} shopper queries naming colour, material, style, occasion, brand or gender,
+searched over the whole catalog through the index at probes {probes}. A result matches when its
+category and every stated attribute are the query's (exact values); a unisex product matches a
+men's or women's query.
+
+| search | queries | all attributes, precision@10 | category, precision@10 | seconds |
+|---|---:|---:|---:|---:|
+| `ORDER BY embedding <-> embed_text(q) LIMIT 10` | {plain['queries']} | {pct(plain['attribute_precision10'])} | {pct(plain['category_precision10'])} | {plain_s:.1f} |
+| `recommend_for_text(q, 10)` | {recommend['queries']} | {pct(recommend['attribute_precision10'])} | {pct(recommend['category_precision10'])} | {recommend_s:.1f} |
+
+Queries fewer than 10 catalog products satisfy: {", ".join(f"{q!r} ({n})" for q, n in short) or "none"}.
+
+## Similar products
+
+`recommend_similar(id, 10)` for {similar['products']} products (every n-th id): the share of the first 10
+with the product's colour is {pct(similar['colour_share10'])}% and their category precision
+{pct(similar['category_precision10'])}%; ranked by the picture part alone (what the embedding held
+before the words were added), {pct(similar['picture_only_colour_share10'])}% and
+{pct(similar['picture_only_category_precision10'])}%.
 
 ![top-k accuracy](topk.png)
 

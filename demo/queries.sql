@@ -3,11 +3,12 @@
 \pset footer off
 \echo
 \echo '--- The query fashrec is built for: men''s and unisex products for "black canvas shoes", through the index'
+\echo '--- (products.embedding holds the picture and the attributes the words state: colour and material count)'
 SELECT id, name, price FROM products
 WHERE gender IN ('men', 'unisex')
 ORDER BY embedding <-> embed_text('black canvas shoes') LIMIT 5;
 
-\echo '--- The same through recommend_for_text: the words count too (colour, material), score in [0, 1]'
+\echo '--- The same through recommend_for_text: the keywords as typed count too, score in [0, 1]'
 SELECT id, name, category, gender, price, round(score::numeric, 4) AS score
 FROM recommend_for_text('black canvas shoes', 5, for_gender => 'men');
 
@@ -16,7 +17,7 @@ SELECT category, round(probability::numeric, 3) AS probability FROM classify_ima
 SELECT id, name, category, gender, price, round(score::numeric, 4) AS score
 FROM recommend_for_image(decode(:'photo', 'base64'), 5, for_gender => 'women');
 
-\echo '--- Similar to product 19 (a men''s coat), unisex only; a summer dress under 60'
+\echo '--- Similar to product 19 (a men''s coat: its shape, colour and material), unisex only; a summer dress under 60'
 SELECT id, name, category, gender, price, round(score::numeric, 4) AS score
 FROM recommend_similar(19, 5, for_gender => 'unisex');
 SELECT id, name, price FROM products

@@ -1,5 +1,5 @@
 -- The system measured as deployed, on the catalog table `products` (split 'train' is the gallery,
--- split 'test' the image queries), with the seed report's metrics: a result is relevant when its
+-- the pictures of split 'test' the image queries, as a shopper's photo through embed_image), with the seed report's metrics: a result is relevant when its
 -- category is the query's; top-k accuracy is the share of queries with a relevant result among
 -- the first k (hit@k); MRR is the mean of 1 / rank of the first relevant result (0 when none is
 -- in the first `depth`); precision@10 is the share of relevant results among the first 10.
@@ -67,7 +67,8 @@ BEGIN
     RETURN QUERY SELECT * FROM fashrec_retrieval_metrics(first_hits, relevant);
 END $$;
 
--- Image to image: every test product's embedding as a query against the train products.
+-- Image to image: every test product's picture as a photo query (embed_image, the picture alone,
+-- not the product's words) against the train products.
 CREATE FUNCTION fashrec_evaluate_images(exact boolean DEFAULT false, depth int DEFAULT 100)
 RETURNS SETOF fashrec_retrieval
 LANGUAGE plpgsql VOLATILE AS $$
@@ -77,10 +78,12 @@ BEGIN
             USING HINT = 'Load the catalog (fashrec load) and compute embeddings (fashrec embed) first.';
     END IF;
     RETURN QUERY SELECT * FROM fashrec_evaluate_search(
-        'SELECT embedding, category FROM products WHERE split = ''test'' AND embedding IS NOT NULL', exact, depth);
+        'SELECT unnest(embed_images(array_agg(image ORDER BY id))) AS embedding,
+                unnest(array_agg(category ORDER BY id)) AS category
+         FROM products WHERE split = ''test'' AND embedding IS NOT NULL', exact, depth);
 END $$;
 
--- Text to image: each query's embed_text against the train products; category is the category
+-- Text to product: each query's embed_text against the train products; category is the category
 -- a shopper typing the query wants.
 CREATE FUNCTION fashrec_evaluate_texts(texts text[], categories text[], exact boolean DEFAULT false,
                                        depth int DEFAULT 100)
@@ -96,8 +99,8 @@ BEGIN
         texts, categories), exact, depth);
 END $$;
 
-COMMENT ON FUNCTION fashrec_evaluate_images(boolean, int) IS 'Image-to-image retrieval quality of table products: each test product against the train products; top-1/3/5/7/9 accuracy (hit@k), MRR and precision@10 by category. exact = true probes every index list.';
-COMMENT ON FUNCTION fashrec_evaluate_texts(text[], text[], boolean, int) IS 'Text-to-image retrieval quality of table products: each query''s embed_text against the train products, relevant when of the given category; top-k accuracy, MRR, precision@10.';
+COMMENT ON FUNCTION fashrec_evaluate_images(boolean, int) IS 'Image-to-image retrieval quality of table products: each test product''s picture (embed_image) against the train products; top-1/3/5/7/9 accuracy (hit@k), MRR and precision@10 by category. exact = true probes every index list.';
+COMMENT ON FUNCTION fashrec_evaluate_texts(text[], text[], boolean, int) IS 'Text-to-product retrieval quality of table products: each query''s embed_text against the train products, relevant when of the given category; top-k accuracy, MRR, precision@10.';
 COMMENT ON FUNCTION fashrec_retrieval_metrics(int[], int[]) IS 'Internal: top-k accuracy, MRR and precision@10 from each query''s rank of its first relevant result and relevant results in the first 10.';
 COMMENT ON FUNCTION fashrec_check_depth(int) IS 'Internal: raises an ERROR for a search depth outside 10..10000.';
 COMMENT ON FUNCTION fashrec_evaluate_search(text, boolean, int) IS 'Internal: ranks the train products for each (embedding, category) row of a query and returns the metrics.';

@@ -3,9 +3,14 @@
 -- called. Each function is one ordinary query with WHERE clauses and ORDER BY embedding <-> ...
 -- LIMIT k, so the fashrec_ivf index serves it and a user can copy and adapt it.
 --
--- score: (1 + cosine similarity) / 2 of the two unit-length embeddings, 1 for the same direction,
--- 0.5 for unrelated, 0 for opposite; for unit vectors this is 1 - distance^2 / 4. The text
--- search adds the words to it (see recommend_for_text).
+-- The embeddings are product vectors (embed_product: what the picture shows and which catalog
+-- attributes the words state, unit length), so a similar product shares shape, colour and
+-- material; embed_text and embed_image queries live in the same space.
+--
+-- score: (1 + cosine similarity) / 2 of the two embeddings, 1 for the same direction, 0.5 for
+-- unrelated, 0 for opposite; for unit vectors this is 1 - distance^2 / 4. A photo query has no
+-- words part, so its best score is (1 + a) / 2 with a the picture weight of the manifest. The
+-- text search adds the keyword matches to it (see recommend_for_text).
 
 -- One recommended product: what every function below returns, best first.
 CREATE TYPE fashrec_recommendation AS (
@@ -70,7 +75,7 @@ BEGIN
     LIMIT k;
 END $$;
 
--- Products that look like a given product, the product itself excluded.
+-- Products like a given product (its picture and its attributes), the product itself excluded.
 CREATE FUNCTION recommend_similar(product_id int, k int DEFAULT 10, for_gender text DEFAULT NULL,
                                   in_category text DEFAULT NULL)
 RETURNS SETOF fashrec_recommendation
@@ -88,7 +93,7 @@ BEGIN
     IF query IS NULL THEN
         RAISE EXCEPTION 'product % has no embedding yet', product_id
             USING ERRCODE = 'no_data_found',
-                  HINT = 'Compute the embeddings first: fashrec embed, or UPDATE products SET embedding = embed_image(image) WHERE embedding IS NULL.';
+                  HINT = 'Compute the embeddings first: fashrec embed, or UPDATE products SET embedding = embed_product(image, keywords) WHERE embedding IS NULL.';
     END IF;
     RETURN QUERY SELECT * FROM recommend_for_embedding(query, k, for_gender, in_category, ARRAY[product_id]);
 END $$;
@@ -123,14 +128,13 @@ BEGIN
 END $$;
 
 -- Products for a shopper's words, ranked on two signals at once:
---   - the image space: similarity of embed_text(query) to the product's embedding (shape and
---     category: what the models know);
---   - the words: the share of the query's words (stemmed, stop words dropped) found in the
---     product's keywords (colour, material, brand, style, occasion: what a grayscale image
---     cannot show).
--- score = (image similarity + share of words found) / 2, in [0, 1]: 1 means the same direction
--- in the image space and every word found. The candidates are the best `depth` products on each
--- signal, so a matching product is found even where the image space alone ranks it far down.
+--   - the product space: similarity of embed_text(query) to the product's embedding (what the
+--     picture shows and the attributes the models read in the words);
+--   - the keywords: the share of the query's words (stemmed, stop words dropped) found in the
+--     product's keywords, exactly as typed.
+-- score = (similarity + share of words found) / 2, in [0, 1]: 1 means the same direction and
+-- every word found. The candidates are the best `depth` products on each signal, so a matching
+-- product is found even where the vectors alone rank it far down.
 CREATE FUNCTION recommend_for_text(query text, k int DEFAULT 10, for_gender text DEFAULT NULL,
                                    in_category text DEFAULT NULL, depth int DEFAULT 100)
 RETURNS SETOF fashrec_recommendation
@@ -180,9 +184,9 @@ END $$;
 COMMENT ON FUNCTION fashrec_similarity(vector, vector) IS 'Score in [0, 1] of two unit-length embeddings: (1 + cosine similarity) / 2 = 1 - distance^2 / 4.';
 COMMENT ON FUNCTION fashrec_genders(text) IS 'Genders admitted by a shopper preference: men -> {men,unisex}, women -> {women,unisex}, unisex -> {unisex}, NULL -> NULL (all).';
 COMMENT ON FUNCTION recommend_for_embedding(vector, int, text, text, int[]) IS 'The k products of table products nearest to an embedding, with optional gender preference (men, women, unisex) and category; score = (1 + cosine similarity) / 2.';
-COMMENT ON FUNCTION recommend_similar(int, int, text, text) IS 'Products that look like product_id (itself excluded), with optional gender preference and category; score = (1 + cosine similarity) / 2.';
-COMMENT ON FUNCTION recommend_for_image(bytea, int, text, text) IS 'Products that look like an uploaded image, with optional gender preference and category; score = (1 + cosine similarity) / 2.';
+COMMENT ON FUNCTION recommend_similar(int, int, text, text) IS 'Products like product_id in picture and attributes (itself excluded), with optional gender preference and category; score = (1 + cosine similarity) / 2.';
+COMMENT ON FUNCTION recommend_for_image(bytea, int, text, text) IS 'Products that look like an uploaded image (ranked by their pictures alone), with optional gender preference and category; score = (1 + cosine similarity) / 2, at most (1 + picture weight) / 2.';
 COMMENT ON FUNCTION recommend_for_profile(int[], int, text, text) IS 'Products like the average embedding of the liked products (those excluded); score = (1 + cosine similarity) / 2.';
-COMMENT ON FUNCTION recommend_for_text(text, int, text, text, int) IS 'Products for a text query, by image-space similarity and the share of the query''s words in the keywords; score = (image similarity + share of words found) / 2.';
+COMMENT ON FUNCTION recommend_for_text(text, int, text, text, int) IS 'Products for a text query, by product-space similarity and the share of the query''s words in the keywords; score = (similarity + share of words found) / 2.';
 COMMENT ON FUNCTION fashrec_check_request(text, int) IS 'Internal: raises an ERROR for an unknown gender preference or a k outside 1..1000.';
 COMMENT ON TYPE fashrec_recommendation IS 'A recommended product: id, name, category, gender, price, description, score in [0, 1].';

@@ -41,21 +41,69 @@ fn embed_image_checked(image: &[u8]) -> fashrec_embed::ImageOutput {
     })
 }
 
-/// The image embedding (64-d, unit length) of a product photo or catalog image: PNG, JPEG,
-/// WebP, GIF (first frame) or BMP, at most 8192 pixels a side and 40 megapixels.
+/// A shopper's photo as a product-space query: its image embedding with an empty words part
+/// (unit length), so it ranks products by what their pictures show. PNG, JPEG, WebP, GIF (first
+/// frame) or BMP, at most 8192 pixels a side and 40 megapixels.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_image(image: &[u8]) -> Vector {
-    Vector(embed_image_checked(image).embedding)
+    let picture = embed_image_checked(image).embedding;
+    Vector(with_pipeline(|p| p.space().photo(&picture)))
 }
 
-/// Image embeddings for many images in one model run (for backfills); NULL elements give NULL.
+/// embed_image for many images in one model run; NULL elements give NULL.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_images(images: Array<&[u8]>) -> Vec<Option<Vector>> {
     embed_present(images.iter(), |present| {
-        embed_images_checked(present)
-            .into_iter()
-            .map(|o| Vector(o.embedding))
-            .collect()
+        let outputs = embed_images_checked(present);
+        with_pipeline(|p| {
+            outputs
+                .iter()
+                .map(|o| Vector(p.space().photo(&o.embedding)))
+                .collect()
+        })
+    })
+}
+
+/// A product's vector from its image and the shop's words about it (title, description or
+/// keywords): what the picture shows and which catalog attributes the words state.
+#[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
+fn embed_product(image: &[u8], description: &str) -> Vector {
+    let picture = embed_image_checked(image).embedding;
+    let words = embed_text_checked(description).attributes;
+    Vector(with_pipeline(|p| p.space().product(&picture, &words)))
+}
+
+/// embed_product for many products in one model run (backfills), images and descriptions pairwise;
+/// a pair with a NULL gives NULL.
+#[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
+fn embed_products(images: Array<&[u8]>, descriptions: Array<&str>) -> Vec<Option<Vector>> {
+    if images.len() != descriptions.len() {
+        crate::sql_error!(
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            "embed_products needs as many descriptions as images, not {} and {}",
+            descriptions.len(),
+            images.len()
+        );
+    }
+    let pairs = images
+        .iter()
+        .zip(descriptions.iter())
+        .map(|(image, text)| image.zip(text));
+    embed_present(pairs, |present| {
+        let (images, texts): (Vec<&[u8]>, Vec<&str>) = present.iter().copied().unzip();
+        refuse_blank(&texts);
+        with_pipeline(|p| {
+            p.embed_products(
+                &images,
+                &texts,
+                DecodeLimits::default(),
+                &mut check_interrupts,
+            )
+            .unwrap_or_else(|e| raise_embed(e))
+        })
+        .into_iter()
+        .map(Vector)
+        .collect()
     })
 }
 
@@ -109,21 +157,28 @@ fn embed_text_checked(text: &str) -> fashrec_embed::TextOutput {
     with_pipeline(|p| p.embed_text(text).unwrap_or_else(|e| raise_embed(e)))
 }
 
-/// A text query mapped into the image embedding space (64-d, unit length), comparable with
-/// embed_image results. Text past the model's token limit (256 tokens) is ignored.
+/// A text query in the product space: the text mapped into the image space and the catalog
+/// attributes it states, comparable with embed_product and embed_image. Text past the model's
+/// token limit (256 tokens) is ignored.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_text(text: &str) -> Vector {
-    Vector(embed_text_checked(text).mapped)
+    let out = embed_text_checked(text);
+    Vector(with_pipeline(|p| {
+        p.space().text(&out.mapped, &out.attributes)
+    }))
 }
 
 /// embed_text for many texts in one model run; NULL elements give NULL.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_texts(texts: Array<&str>) -> Vec<Option<Vector>> {
     embed_present(texts.iter(), |present| {
-        embed_texts_checked(present)
-            .into_iter()
-            .map(|o| Vector(o.mapped))
-            .collect()
+        let outputs = embed_texts_checked(present);
+        with_pipeline(|p| {
+            outputs
+                .iter()
+                .map(|o| Vector(p.space().text(&o.mapped, &o.attributes)))
+                .collect()
+        })
     })
 }
 

@@ -1,4 +1,4 @@
-//! Shopper input to vectors inside the database: embed_image, embed_text, classify_image and
+//! Shopper input to vectors inside the database: embed_product, embed_image, embed_text, classify_image and
 //! their batch forms, running the ONNX models of the model directory in the backend.
 
 mod functions;
@@ -11,6 +11,8 @@ pgrx::extension_sql_file!(
     requires = [
         functions::embed_image,
         functions::embed_images,
+        functions::embed_product,
+        functions::embed_products,
         functions::embed_text,
         functions::embed_texts,
         functions::sentence_embedding,

@@ -1,5 +1,5 @@
 """`fashrec embed` against a real server: it fills every missing embedding with what SQL's
-embed_image gives, a rerun has nothing left to do, a partial table is completed, and a product
+embed_product(image, keywords) gives, a rerun has nothing left to do, a partial table is completed, and a product
 whose image cannot be embedded is named while the others are still embedded."""
 import re
 import signal
@@ -46,16 +46,21 @@ def db(first_run, conn):
 def test_embeds_every_product(db, first_run):
     assert first_run.returncode == 0, first_run.stderr
     assert embedded_count(first_run.stdout) == PRODUCTS
-    assert re.search(r"in [\d.]+ s \(\d+ images/s\)", first_run.stdout), first_run.stdout
+    assert re.search(r"in [\d.]+ s \(\d+ products/s\)", first_run.stdout), first_run.stdout
     assert scalar(db, "SELECT count(*) FROM products WHERE embedding IS NULL") == 0
-    assert scalar(db, "SELECT count(*) FROM products WHERE vector_dims(embedding) = 64") == PRODUCTS
+    # Product vectors have the dims of every other vector of the product space, and unit length.
+    dims = scalar(db, "SELECT vector_dims(embed_text('black canvas shoes'))")
+    assert dims > 64
+    assert scalar(db, "SELECT count(*) FROM products WHERE vector_dims(embedding) = %s", dims) == PRODUCTS
+    assert scalar(db, "SELECT max(abs(vector_norm(embedding) - 1)) FROM products") < 1e-5
 
 
-def test_same_vectors_as_embed_image(db, first_run):
-    rows = db.execute("SELECT id, 1 - (embedding <=> embed_image(image)) FROM products ORDER BY id").fetchall()
+def test_same_vectors_as_embed_product(db, first_run):
+    rows = db.execute("SELECT id, 1 - (embedding <=> embed_product(image, keywords)) FROM products ORDER BY id"
+                      ).fetchall()
     assert len(rows) == PRODUCTS
     worst_id, worst = min(rows, key=lambda r: r[1])
-    assert worst > 0.9999, f"product {worst_id}: cosine {worst} to embed_image(image)"
+    assert worst > 0.9999, f"product {worst_id}: cosine {worst} to embed_product(image, keywords)"
     # Each row got its own image's vector, not a neighbour's from the same batch.
     assert scalar(db, "SELECT count(DISTINCT embedding::text) FROM products") > PRODUCTS * 0.9
 
@@ -120,7 +125,7 @@ def test_ctrl_c_cancels_the_batch_in_the_server(cli, dburl, db):
         process = subprocess.Popen([cli, "embed", "--url", dburl, "--batch", str(PRODUCTS * copies)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while scalar(db, active, "%embed_images%") == 0:
+        while scalar(db, active, "%embed_products%") == 0:
             assert process.poll() is None and time.monotonic() < deadline, "the batch never started"
             time.sleep(0.02)
         process.send_signal(signal.SIGINT)
@@ -128,7 +133,7 @@ def test_ctrl_c_cancels_the_batch_in_the_server(cli, dburl, db):
         assert process.returncode == 1 and "interrupted: 0 products were embedded" in stderr, stderr
         # The server stopped too: no statement left running, nothing of the batch kept.
         deadline = time.monotonic() + 1.0
-        while scalar(db, active, "%embed_images%") > 0:
+        while scalar(db, active, "%embed_products%") > 0:
             assert time.monotonic() < deadline, "the batch went on running in the server"
             time.sleep(0.02)
         assert scalar(db, "SELECT count(*) FROM products WHERE id >= 2000000 AND embedding IS NOT NULL") == 0

@@ -205,16 +205,22 @@ def prototypes(emb: np.ndarray, labels: np.ndarray, train: np.ndarray) -> np.nda
     return p / np.linalg.norm(p, axis=1, keepdims=True)
 
 
+def one_cycle_adamw(model: nn.Module, recipe: dict, per_epoch: int):
+    """AdamW with a one-cycle learning rate over the recipe's epochs (lr, weight_decay, epochs)."""
+    opt = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=recipe["weight_decay"])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe["lr"], total_steps=recipe["epochs"] * per_epoch,
+                                                pct_start=0.1)
+    return opt, sched
+
+
 def train_mapper(objective: str, x: np.ndarray, y: np.ndarray, pid: np.ndarray,
                  img: np.ndarray, protos: np.ndarray, tag: str) -> TextMapper:
     torch.manual_seed(SEED)
     x, y, pid = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(pid)
     img, protos = torch.from_numpy(img), torch.from_numpy(protos)
     model = TextMapper()
-    opt = torch.optim.AdamW(model.parameters(), lr=RECIPE["lr"], weight_decay=RECIPE["weight_decay"])
     per_epoch = len(x) // RECIPE["batch_size"]
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=RECIPE["lr"], total_steps=RECIPE["epochs"] * per_epoch,
-                                                pct_start=0.1)
+    opt, sched = one_cycle_adamw(model, RECIPE, per_epoch)
     g = torch.Generator().manual_seed(SEED)
     for epoch in range(RECIPE["epochs"]):
         model.train()

@@ -1,5 +1,6 @@
 //! `fashrec embed`: fill `products.embedding` where it is NULL, with the extension's
-//! `embed_images` run in the server, a batch of rows per statement.
+//! `embed_products` run in the server on each product's image and keywords, a batch of rows per
+//! statement.
 //!
 //! Each batch is its own transaction, so an interrupted run keeps every batch it committed and a
 //! rerun carries on with the rows still NULL. The rows of a batch are locked with SKIP LOCKED, so
@@ -38,10 +39,13 @@ WHERE embedding IS NULL AND id > $1::bigint
 ORDER BY id LIMIT $2
 FOR UPDATE SKIP LOCKED";
 
-/// One model run per batch: ids and images in the same order, zipped back by unnest.
+/// One model run per batch: ids, images and words in the same order, zipped back by unnest.
+/// The words are the keywords: every attribute of the product (category, gender, colour,
+/// material, style, brand, occasion) in about 14 tokens, where the description takes 37.
 const EMBED_BATCH: &str = "
 WITH batch AS (
-    SELECT array_agg(id ORDER BY id) AS ids, embed_images(array_agg(image ORDER BY id)) AS vectors
+    SELECT array_agg(id ORDER BY id) AS ids,
+           embed_products(array_agg(image ORDER BY id), array_agg(keywords ORDER BY id)) AS vectors
     FROM products WHERE id = ANY($1)
 )
 UPDATE products p SET embedding = e.vector
@@ -49,10 +53,9 @@ FROM batch, unnest(batch.ids, batch.vectors) AS e(id, vector)
 WHERE p.id = e.id";
 
 /// One row, for finding the image that made its batch fail.
-const EMBED_ONE: &str =
-    "UPDATE products SET embedding = embed_image(image) WHERE id = $1 AND embedding IS NULL";
+const EMBED_ONE: &str = "UPDATE products SET embedding = embed_product(image, keywords) WHERE id = $1 AND embedding IS NULL";
 
-/// A product whose image the extension refused, and why.
+/// A product whose image or words the extension refused, and why.
 struct Failed {
     id: i32,
     reason: String,
@@ -88,7 +91,7 @@ pub fn run(url: Option<&str>, batch: u32) -> Result<()> {
 
     let interrupt = Interrupt::cancelling(client.cancel_token())?;
     let started = Instant::now();
-    let progress = bar(usize::try_from(missing)?, "embedding images");
+    let progress = bar(usize::try_from(missing)?, "embedding products");
     let (mut embedded, mut failed) = (0u64, Vec::new());
     // bigint, so that no integer id sorts at or before the starting point.
     let mut after = i64::MIN;
@@ -134,7 +137,7 @@ pub fn run(url: Option<&str>, batch: u32) -> Result<()> {
 
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "embedded {embedded} products in {seconds:.1} s ({:.0} images/s)",
+        "embedded {embedded} products in {seconds:.1} s ({:.0} products/s)",
         embedded as f64 / seconds.max(1e-9)
     );
     if !failed.is_empty() {

@@ -57,11 +57,11 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
         url: Option<String>,
     },
-    /// Compute the image embedding of every product that has none, in the server.
+    /// Compute the product vector (picture and words) of every product that has none, in the server.
     #[command(
-        long_about = "Compute the image embedding of every product that has none, in the server.\n\n\
-        Fills products.embedding where it is NULL by calling the extension's embed_images() on \
-        --batch rows at a time. Each batch is its own transaction: stopping the command (Ctrl-C, a \
+        long_about = "Compute the product vector of every product that has none, in the server.\n\n\
+        Fills products.embedding where it is NULL by calling the extension's embed_products() on the \
+        image and keywords of --batch rows at a time. Each batch is its own transaction: stopping the command (Ctrl-C, a \
         lost connection, statement_timeout) loses at most the batch in flight, and a rerun carries \
         on with the rows still NULL. Ctrl-C cancels the batch in the server at once; a second \
         Ctrl-C exits without waiting. Two runs at once share the work. A product whose image the \
@@ -69,7 +69,7 @@ enum Command {
         are embedded.\n\n\
         The models run in the server backend of this connection, on fashrec.model_threads threads \
         (a superuser setting, default 1). Prints the rows embedded, the seconds taken and the \
-        images per second.\n\n\
+        products per second.\n\n\
         Connection: as for `fashrec load` (--url or DATABASE_URL; else the PG* variables; else \
         the project-local cluster 127.0.0.1:5499, user postgres, database fashrec)."
     )]

@@ -1,6 +1,7 @@
 //! models/manifest.json: the one description of the models, written by training, read here.
 
 use crate::preprocess::PreprocessParams;
+use crate::product::ProductSpace;
 use crate::runtime::ModelError;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -34,6 +35,8 @@ pub struct TextModels {
     pub mapper: FileEntry,
     pub mapper_input: String,
     pub mapper_output: String,
+    /// The mapper's second output: the attribute scores of the words part (see product.rs).
+    pub mapper_attributes_output: String,
     pub tokenizer: FileEntry,
     pub max_tokens: usize,
 }
@@ -44,6 +47,7 @@ pub struct Manifest {
     pub categories: Vec<String>,
     pub image: ImageModel,
     pub text: TextModels,
+    pub product: ProductSpace,
 }
 
 impl Manifest {

@@ -4,6 +4,7 @@ use crate::decode::{decode_image, DecodeError, DecodeLimits};
 use crate::manifest::Manifest;
 use crate::model::{Input, Model};
 use crate::preprocess::{canonical, luma, PreprocessError, CANVAS};
+use crate::product::ProductSpace;
 use crate::recent::Recent;
 use crate::runtime::ModelError;
 use crate::text::TextTokenizer;
@@ -48,6 +49,8 @@ pub struct TextOutput {
     pub mapped: Vec<f32>,
     /// The plain sentence embedding, unit length.
     pub sentence: Vec<f32>,
+    /// The scores of the catalog attribute values the text states (the words part, not normalised).
+    pub attributes: Vec<f32>,
 }
 
 /// The loaded models of one process.
@@ -108,7 +111,11 @@ impl Pipeline {
             &[&t.encoder_output],
         )?;
         let mapper = Model::load(&Manifest::verified(dir, &t.mapper)?, threads)?;
-        check_io(&mapper, &[&t.mapper_input], &[&t.mapper_output])?;
+        check_io(
+            &mapper,
+            &[&t.mapper_input],
+            &[&t.mapper_output, &t.mapper_attributes_output],
+        )?;
         let tokenizer_path = Manifest::verified(dir, &t.tokenizer)?;
         let tokenizer = TextTokenizer::load(&tokenizer_path, t.max_tokens).map_err(|reason| {
             ModelError::Load {
@@ -125,6 +132,29 @@ impl Pipeline {
             recent_texts: Recent::new(RECENT_TEXTS, RECENT_TEXT_BYTES),
             recent_images: Recent::new(RECENT_IMAGES, RECENT_IMAGE_BYTES),
         })
+    }
+
+    /// How product, text and photo vectors are put together.
+    pub fn space(&self) -> &ProductSpace {
+        &self.manifest.product
+    }
+
+    /// Product vectors of images and the shop's texts about them, pairwise (see product.rs).
+    pub fn embed_products(
+        &mut self,
+        images: &[&[u8]],
+        texts: &[&str],
+        limits: DecodeLimits,
+        between: &mut dyn FnMut(),
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let pictures = self.embed_images(images, limits, between)?;
+        let words = self.embed_texts(texts)?;
+        let space = self.space();
+        Ok(pictures
+            .iter()
+            .zip(&words)
+            .map(|(p, w)| space.product(&p.embedding, &w.attributes))
+            .collect())
     }
 
     /// Category names in the classifier's order.
@@ -236,8 +266,22 @@ impl Pipeline {
         )?;
         let mapped = mapper.run(
             &[Input::F32(&t.mapper_input, sentences[0].view())],
-            &[&t.mapper_output],
+            &[&t.mapper_output, &t.mapper_attributes_output],
         )?;
+        let words_dims = manifest.product.dims.checked_sub(manifest.image.dims);
+        if words_dims != Some(mapped[1].len() / texts.len()) {
+            return Err(ModelError::Mismatch {
+                path: mapper.path().to_string(),
+                reason: format!(
+                    "the manifest's product vector has {} dims, {} of them the picture's, but the model's {} output has {} per text",
+                    manifest.product.dims,
+                    manifest.image.dims,
+                    t.mapper_attributes_output,
+                    mapped[1].len() / texts.len()
+                ),
+            }
+            .into());
+        }
         Ok((0..texts.len())
             .map(|i| TextOutput {
                 sentence: normalized(
@@ -254,6 +298,11 @@ impl Pipeline {
                         .copied()
                         .collect(),
                 ),
+                attributes: mapped[1]
+                    .index_axis(ndarray::Axis(0), i)
+                    .iter()
+                    .copied()
+                    .collect(),
             })
             .collect())
     }

@@ -19,7 +19,8 @@ UNION ALL SELECT 'photo', pg_read_binary_file(:'photo')
 UNION ALL SELECT 'boot16', pg_read_binary_file(:'boot16')
 UNION ALL SELECT 'cmyk', pg_read_binary_file(:'cmyk');
 
--- Embeddings are 64-d unit vectors; the classifier names the catalog images' categories.
+-- Photo queries are unit vectors of the product space (picture dims + words dims, as embed_text);
+-- the classifier names the catalog images' categories.
 SELECT name, vector_dims(embed_image(image)) AS dims, round(vector_norm(embed_image(image))::numeric, 4) AS norm
 FROM uploads ORDER BY name;
 SELECT name, c.category FROM uploads, classify_image(image) c WHERE name IN ('boot', 'bag', 'trouser') ORDER BY name;
@@ -37,6 +38,33 @@ SELECT q, (SELECT name FROM uploads WHERE name IN ('boot', 'bag', 'trouser')
 FROM (VALUES ('leather ankle boots'), ('a tote to carry my laptop'), ('slim fit jeans')) t(q) ORDER BY q;
 SELECT vector_dims(embed_text('black canvas shoes')) AS mapped, vector_dims(sentence_embedding('black canvas shoes')) AS sentence;
 
+-- Product vectors: picture and words, unit length, in the space of embed_text and embed_image.
+CREATE TABLE shop AS
+SELECT u.name AS picture, u.name || ' ' || w.colour AS product, embed_product(u.image, w.colour || ' ' || w.words) AS v,
+       embed_image(u.image) AS photo
+FROM uploads u JOIN (VALUES ('boot', 'black', 'leather chelsea boots'), ('boot', 'brown', 'suede desert boots'),
+                            ('bag', 'black', 'leather tote bag'), ('bag', 'red', 'canvas tote bag'),
+                            ('trouser', 'navy', 'denim skinny jeans'), ('trouser', 'beige', 'cotton twill chinos'))
+                    AS w(name, colour, words) ON w.name = u.name;
+SELECT product, vector_dims(v) = vector_dims(embed_text('boots')) AS same_space, round(vector_norm(v)::numeric, 4) AS norm
+FROM shop ORDER BY product;
+-- The words tell apart two products with the same picture.
+SELECT q, (SELECT product FROM shop ORDER BY v <-> embed_text(q) LIMIT 1) AS nearest
+FROM (VALUES ('black leather boots'), ('brown suede boots'), ('red canvas tote'), ('beige chinos')) t(q) ORDER BY q;
+-- A photo ranks the products by their pictures alone: the same order of pictures as the picture
+-- embeddings give (two products with one picture tie, up to rounding, whatever their words).
+SELECT p.name,
+       ARRAY(SELECT picture FROM shop ORDER BY v <-> embed_image(p.image)) AS by_product_vector,
+       ARRAY(SELECT picture FROM shop ORDER BY photo <-> embed_image(p.image)) AS by_picture
+FROM uploads p WHERE p.name IN ('photo', 'cmyk') ORDER BY p.name;
+-- The batch form gives the single form's vectors; a pair with a NULL gives NULL.
+SELECT round(max(v <-> embed_product(i, d))::numeric, 6) AS batch_equals_single
+FROM (SELECT unnest(embed_products(array_agg(image ORDER BY name), array_agg(name || ' shoes' ORDER BY name))) AS v,
+             unnest(array_agg(image ORDER BY name)) AS i, unnest(array_agg(name || ' shoes' ORDER BY name)) AS d
+      FROM uploads) b;
+SELECT e IS NULL AS is_null FROM unnest(embed_products(ARRAY[pg_read_binary_file(:'bag'), NULL, pg_read_binary_file(:'bag')],
+                                                       ARRAY['a bag', 'a bag', NULL])) e;
+
 -- Batch forms: one model run for many inputs, NULL in gives NULL out.
 SELECT array_length(embed_images(array_agg(image)), 1) FROM uploads;
 SELECT e IS NULL AS is_null FROM unnest(embed_images(ARRAY[pg_read_binary_file(:'bag'), NULL])) e;
@@ -53,11 +81,14 @@ SELECT embed_image(pg_read_binary_file(:'bomb'));
 SELECT embed_image(pg_read_binary_file(:'blank'));
 SELECT embed_text('');
 SELECT embed_text('   ');
+SELECT embed_product(pg_read_binary_file(:'bag'), '');
+SELECT embed_product('not an image at all'::bytea, 'a bag');
+SELECT embed_products(ARRAY[pg_read_binary_file(:'bag')], ARRAY['a bag', 'another bag']);
 SELECT 2 AS still_alive;
 -- Very long text is truncated at the model's token limit, not refused.
 SELECT vector_dims(embed_text(repeat('comfortable black canvas sneakers ', 500)));
 
 -- Leave the database as we found it for the next test file.
 SET client_min_messages = warning;
-DROP TABLE uploads;
+DROP TABLE shop, uploads;
 DROP EXTENSION fashrec;
