@@ -1,6 +1,7 @@
-//! The index's columns after the vector (`CREATE INDEX ... USING fashrec_ivf (embedding,
-//! gender, category, price)`): their values become the crate's attribute keys, and WHERE
-//! clauses on them (`=`, `= ANY(...)`, and `<`, `<=`, `>=`, `>` on numbers) become its filter,
+//! The index's columns besides the vector (`CREATE INDEX ... USING fashrec_ivf (embedding,
+//! gender, category, price)`, or with a filter column first, see the README): their values
+//! become the crate's attribute keys, and WHERE clauses on them (`=`, `= ANY(...)`, and `<`,
+//! `<=`, `>=`, `>` on numbers) become its filter,
 //! checked before a row is scored or fetched. Keys may accept a row that does not match (a
 //! text hash collision, a numeric rounded to a float), never reject one that does; the scan
 //! asks PostgreSQL to recheck the clauses on every row it returns.
@@ -13,7 +14,7 @@ use pgrx::prelude::*;
 
 /// How a column's values become keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+enum Kind {
     Int2,
     Int4,
     Int8,
@@ -73,61 +74,150 @@ impl Kind {
     }
 }
 
-/// The kinds of an index's columns after the first, checked: ERROR for a column this access
-/// method cannot filter on.
-pub fn kinds(index: pg_sys::Relation) -> Vec<Kind> {
-    // SAFETY: an open index has a tuple descriptor with its key columns and their collations.
-    unsafe {
-        let natts = (*index).rd_index.as_ref().map_or(1, |i| i.indnkeyatts) as usize;
-        let attrs = (*(*index).rd_att).attrs.as_slice(natts);
-        attrs
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(i, attr)| {
-                let name = std::ffi::CStr::from_ptr(attr.attname.data.as_ptr()).to_string_lossy();
-                let Some(kind) = Kind::of(attr.atttypid) else {
-                    raise_error(
-                        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                        format!("fashrec_ivf cannot filter on column \"{name}\" of this type"),
-                        None,
-                        Some("columns after the vector may be text, varchar, smallint, integer, bigint, real, double precision, numeric or boolean"),
-                    );
-                };
-                let collation = *(*index).rd_indcollation.add(i);
-                if kind == Kind::Text
-                    && collation != pg_sys::InvalidOid
-                    && !pg_sys::get_collation_isdeterministic(collation)
-                {
-                    raise_error(
-                        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                        format!("fashrec_ivf cannot filter on column \"{name}\": its collation is nondeterministic"),
-                        None,
-                        Some("equal strings of a nondeterministic collation may differ in bytes; index the column with a deterministic collation"),
-                    );
-                }
-                kind
-            })
-            .collect()
-    }
+/// Which of an index's columns is the vector, and how the others (its filter columns, in
+/// order) become keys.
+pub struct Columns {
+    /// The vector's column, 0-based.
+    pub vector: usize,
+    /// Each filter column's position among the index's columns and its kind.
+    filters: Vec<(usize, Kind)>,
 }
 
-/// The keys of one row's columns after the vector (`None` for NULL).
-///
-/// # Safety
-/// `values` and `isnull` hold one entry per index column, as PostgreSQL passes them.
-pub unsafe fn row_keys(
-    kinds: &[Kind],
-    values: *const pg_sys::Datum,
-    isnull: *const bool,
-) -> Vec<Option<u64>> {
-    // SAFETY: as documented; entry 0 is the vector.
-    unsafe {
-        kinds
-            .iter()
-            .enumerate()
-            .map(|(i, kind)| (!*isnull.add(i + 1)).then(|| kind.key(*values.add(i + 1))))
-            .collect()
+impl Columns {
+    /// The columns of an open index, checked: ERROR unless exactly one is a vector (the column
+    /// whose operator class has a distance function) and every other is of a kind this access
+    /// method can filter on.
+    pub fn of(index: pg_sys::Relation) -> Columns {
+        // SAFETY: an open index has a tuple descriptor with its key columns, their collations
+        // and their operator classes' support functions.
+        unsafe {
+            let natts = (*index).rd_index.as_ref().map_or(1, |i| i.indnkeyatts) as usize;
+            let attrs = (*(*index).rd_att).attrs.as_slice(natts);
+            let vectors: Vec<usize> = (0..natts)
+                .filter(|&i| pg_sys::index_getprocid(index, i as i16 + 1, 1) != pg_sys::InvalidOid)
+                .collect();
+            let vector = match vectors[..] {
+                [one] => one,
+                [] => crate::sql_error!(
+                    ERRCODE_INVALID_OBJECT_DEFINITION,
+                    "a fashrec_ivf index needs a vector column to order by"
+                ),
+                [_, second, ..] => {
+                    let name = std::ffi::CStr::from_ptr(attrs[second].attname.data.as_ptr());
+                    crate::sql_error!(
+                        ERRCODE_FEATURE_NOT_SUPPORTED,
+                        "a fashrec_ivf index orders by one vector; \"{}\" is a second one",
+                        name.to_string_lossy()
+                    )
+                }
+            };
+            let filters = attrs
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != vector)
+                .map(|(i, attr)| (i, Self::kind(index, i, attr)))
+                .collect();
+            Columns { vector, filters }
+        }
+    }
+
+    /// The kind of filter column `i`, checked.
+    ///
+    /// # Safety
+    /// `index` is open and `i` is one of its key columns, described by `attr`.
+    unsafe fn kind(
+        index: pg_sys::Relation,
+        i: usize,
+        attr: &pg_sys::FormData_pg_attribute,
+    ) -> Kind {
+        // SAFETY: as documented.
+        unsafe {
+            let name = std::ffi::CStr::from_ptr(attr.attname.data.as_ptr()).to_string_lossy();
+            let Some(kind) = Kind::of(attr.atttypid) else {
+                raise_error(
+                    PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                    format!("fashrec_ivf cannot filter on column \"{name}\" of this type"),
+                    None,
+                    Some("columns besides the vector may be text, varchar, smallint, integer, bigint, real, double precision, numeric or boolean"),
+                );
+            };
+            let collation = *(*index).rd_indcollation.add(i);
+            if kind == Kind::Text
+                && collation != pg_sys::InvalidOid
+                && !pg_sys::get_collation_isdeterministic(collation)
+            {
+                raise_error(
+                    PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                    format!("fashrec_ivf cannot filter on column \"{name}\": its collation is nondeterministic"),
+                    None,
+                    Some("equal strings of a nondeterministic collation may differ in bytes; index the column with a deterministic collation"),
+                );
+            }
+            kind
+        }
+    }
+
+    /// How many filter columns: the crate's attributes.
+    pub fn filters(&self) -> usize {
+        self.filters.len()
+    }
+
+    /// The keys of one row's filter columns (`None` for NULL).
+    ///
+    /// # Safety
+    /// `values` and `isnull` hold one entry per index column, as PostgreSQL passes them.
+    pub unsafe fn row_keys(
+        &self,
+        values: *const pg_sys::Datum,
+        isnull: *const bool,
+    ) -> Vec<Option<u64>> {
+        // SAFETY: as documented.
+        unsafe {
+            self.filters
+                .iter()
+                .map(|&(i, kind)| (!*isnull.add(i)).then(|| kind.key(*values.add(i))))
+                .collect()
+        }
+    }
+
+    /// The filter that the scan keys (WHERE clauses on the filter columns) ask for.
+    ///
+    /// # Safety
+    /// `keys` holds `nkeys` scan keys of this index.
+    pub unsafe fn filter(&self, keys: pg_sys::ScanKey, nkeys: i32) -> Filter {
+        let mut filter = Filter::new();
+        if keys.is_null() {
+            return filter;
+        }
+        // SAFETY: as documented; an array key's argument is an array of the column's type.
+        unsafe {
+            for key in std::slice::from_raw_parts(keys, nkeys.max(0) as usize) {
+                let column = (key.sk_attno as usize).wrapping_sub(1);
+                let Some(attribute) = self.filters.iter().position(|&(i, _)| i == column) else {
+                    continue;
+                };
+                let kind = self.filters[attribute].1;
+                if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+                    // `column = NULL` and friends match nothing.
+                    filter = filter.and(attribute, Test::AnyOf(Vec::new()));
+                    continue;
+                }
+                let test = if key.sk_flags & pg_sys::SK_SEARCHARRAY as i32 != 0 {
+                    Test::AnyOf(array_keys(kind, key.sk_argument))
+                } else {
+                    let at = kind.key(key.sk_argument);
+                    // Strategies as btree numbers them; a strict bound is checked as the
+                    // inclusive one (keys may round), and PostgreSQL's recheck does the rest.
+                    match key.sk_strategy {
+                        1 | 2 => Test::AtMost(at),
+                        4 | 5 => Test::AtLeast(at),
+                        _ => Test::AnyOf(vec![at]),
+                    }
+                };
+                filter = filter.and(attribute, test);
+            }
+        }
+        filter
     }
 }
 
@@ -159,43 +249,4 @@ unsafe fn array_keys(kind: Kind, datum: pg_sys::Datum) -> Vec<u64> {
             .map(|i| kind.key(*elements.add(i)))
             .collect()
     }
-}
-
-/// The filter that the scan keys (WHERE clauses on the columns after the vector) ask for.
-///
-/// # Safety
-/// `keys` holds `nkeys` scan keys of this index.
-pub unsafe fn filter(kinds: &[Kind], keys: pg_sys::ScanKey, nkeys: i32) -> Filter {
-    let mut filter = Filter::new();
-    if keys.is_null() {
-        return filter;
-    }
-    // SAFETY: as documented; an array key's argument is an array of the column's type.
-    unsafe {
-        for key in std::slice::from_raw_parts(keys, nkeys.max(0) as usize) {
-            let attribute = key.sk_attno as usize - 2;
-            let Some(&kind) = kinds.get(attribute) else {
-                continue;
-            };
-            if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
-                // `column = NULL` and friends match nothing.
-                filter = filter.and(attribute, Test::AnyOf(Vec::new()));
-                continue;
-            }
-            let test = if key.sk_flags & pg_sys::SK_SEARCHARRAY as i32 != 0 {
-                Test::AnyOf(array_keys(kind, key.sk_argument))
-            } else {
-                let at = kind.key(key.sk_argument);
-                // Strategies as btree numbers them; a strict bound is checked as the inclusive
-                // one (keys may round), and PostgreSQL's recheck does the rest.
-                match key.sk_strategy {
-                    1 | 2 => Test::AtMost(at),
-                    4 | 5 => Test::AtLeast(at),
-                    _ => Test::AnyOf(vec![at]),
-                }
-            };
-            filter = filter.and(attribute, test);
-        }
-    }
-    filter
 }

@@ -2,7 +2,7 @@
 //! its nearest list (pass 2). Worker threads inside the crate only compute; every page is
 //! written from this backend's thread.
 
-use super::attributes::{self, row_keys, Kind};
+use super::attributes::Columns;
 use super::storage::PgRelation;
 use super::{metric_of, options, vector_of};
 use crate::error::raise_ivf;
@@ -25,8 +25,8 @@ enum Pass<'r> {
 struct BuildState<'r> {
     pass: Pass<'r>,
     options: BuildOptions,
-    /// The columns after the vector, stored as attributes.
-    kinds: Vec<Kind>,
+    /// The vector's column and the filter columns, stored as attributes.
+    columns: Columns,
     dims: Option<usize>,
     rows: f64,
     /// Reset after every row: detoasted copies would otherwise pile up for the whole build.
@@ -53,10 +53,10 @@ fn report_progress(event: BuildProgress) {
     }
 }
 
-/// The dimensions a `vector(n)` column declares, if it declares them.
-fn declared_dims(index: pg_sys::Relation) -> Option<usize> {
-    // SAFETY: an index relation has a tuple descriptor with at least one attribute.
-    let typmod = unsafe { (*(*index).rd_att).attrs.as_slice(1)[0].atttypmod };
+/// The dimensions the index's `vector(n)` column declares, if it declares them.
+fn declared_dims(index: pg_sys::Relation, column: usize) -> Option<usize> {
+    // SAFETY: an index relation's tuple descriptor holds its key columns.
+    let typmod = unsafe { (*(*index).rd_att).attrs.as_slice(column + 1)[column].atttypmod };
     usize::try_from(typmod).ok().filter(|&n| n > 0)
 }
 
@@ -82,19 +82,19 @@ unsafe extern "C-unwind" fn build_callback(
     state: *mut std::ffi::c_void,
 ) {
     // SAFETY: `state` is the BuildState that ambuild passed to the scan; values/isnull hold
-    // the indexed columns, the vector first; `tid` is a valid heap pointer.
+    // the indexed columns; `tid` is a valid heap pointer.
     unsafe {
         let state = &mut *(state as *mut BuildState);
-        if *isnull {
+        if *isnull.add(state.columns.vector) {
             return;
         }
         let (block, offset) = pgrx::itemptr::item_pointer_get_both(*tid);
         let tid = Tid::new(block, offset);
-        let datum = *values;
+        let datum = *values.add(state.columns.vector);
         let BuildState {
             pass,
             options,
-            kinds,
+            columns,
             dims,
             rows,
             tuple_context,
@@ -112,7 +112,7 @@ unsafe extern "C-unwind" fn build_callback(
                     builder.as_mut().map_or(Ok(()), |b| b.sample(vector))
                 }
                 Pass::Load(loader) => {
-                    loader.add_with_attributes(tid, vector, &row_keys(kinds, values, isnull))
+                    loader.add_with_attributes(tid, vector, &columns.row_keys(values, isnull))
                 }
             };
             result.unwrap_or_else(|e| raise_ivf(e));
@@ -153,19 +153,19 @@ unsafe fn build_into(
 ) -> (f64, u64) {
     // SAFETY: maintenance_work_mem is a plain int GUC, in kB.
     let memory_budget = unsafe { pg_sys::maintenance_work_mem } as usize * 1024;
-    let kinds = attributes::kinds(index);
+    let columns = Columns::of(index);
     let options = BuildOptions {
         lists: options::lists(index),
-        metric: metric_of(index),
+        metric: metric_of(index, columns.vector),
         memory_budget,
-        attributes: kinds.len() as u32,
+        attributes: columns.filters() as u32,
         ..Default::default()
     };
     let mut state = BuildState {
         pass: Pass::Sample(None),
         options: options.clone(),
-        kinds,
-        dims: declared_dims(index),
+        dims: declared_dims(index, columns.vector),
+        columns,
         rows: 0.0,
         tuple_context: PgMemoryContexts::new("fashrec_ivf build row"),
     };

@@ -1,6 +1,6 @@
 //! SQL functions to look inside an index: its lists and their balance, and a consistency check.
 
-use super::attributes::{self, row_keys, Kind};
+use super::attributes::Columns;
 use super::storage::PgRelation;
 use crate::error::raise_ivf;
 use fashrec_ivf::attributes::encode;
@@ -129,7 +129,7 @@ unsafe fn expected_rows(
     snapshot: pg_sys::Snapshot,
 ) -> Vec<(Tid, Vec<u8>)> {
     struct State {
-        kinds: Vec<Kind>,
+        columns: Columns,
         rows: Vec<(Tid, Vec<u8>)>,
     }
     #[pg_guard]
@@ -142,19 +142,19 @@ unsafe fn expected_rows(
         state: *mut std::ffi::c_void,
     ) {
         // SAFETY: `state` is the State passed below; `values` and `isnull` hold the index's
-        // columns, the vector first; `tid` is a valid heap pointer.
+        // columns; `tid` is a valid heap pointer.
         unsafe {
-            if !*isnull {
-                let state = &mut *state.cast::<State>();
+            let state = &mut *state.cast::<State>();
+            if !*isnull.add(state.columns.vector) {
                 let (block, offset) = pgrx::itemptr::item_pointer_get_both(*tid);
                 let mut stored = Vec::new();
-                encode(&row_keys(&state.kinds, values, isnull), &mut stored);
+                encode(&state.columns.row_keys(values, isnull), &mut stored);
                 state.rows.push((Tid::new(block, offset), stored));
             }
         }
     }
     let mut state = State {
-        kinds: attributes::kinds(index),
+        columns: Columns::of(index),
         rows: Vec::new(),
     };
     // SAFETY: as the caller promises. In the concurrent mode of a build (CREATE INDEX

@@ -1,6 +1,6 @@
 //! INSERT and UPDATE: the new row goes into the list of its nearest centroid.
 
-use super::attributes::{self, row_keys};
+use super::attributes::Columns;
 use super::storage::PgRelation;
 use super::vector_of;
 use crate::error::raise_ivf;
@@ -21,17 +21,18 @@ pub unsafe extern "C-unwind" fn aminsert(
     _index_unchanged: bool,
     _info: *mut pg_sys::IndexInfo,
 ) -> bool {
-    // SAFETY: PostgreSQL passes every indexed column (the vector first) and a valid heap tid.
+    // SAFETY: PostgreSQL passes every indexed column and a valid heap tid.
     unsafe {
-        if *isnull {
+        let columns = Columns::of(index);
+        if *isnull.add(columns.vector) {
             return false;
         }
         let (block, offset) = pgrx::itemptr::item_pointer_get_both(*heap_tid);
         // Detoasted copies go to a short-lived context: an INSERT ... SELECT may add many rows.
         let mut context = pgrx::PgMemoryContexts::new("fashrec_ivf insert");
         context.switch_to(|_| {
-            let vector = vector_of(*values);
-            let keys = row_keys(&attributes::kinds(index), values, isnull);
+            let vector = vector_of(*values.add(columns.vector));
+            let keys = columns.row_keys(values, isnull);
             let tid = Tid::new(block, offset);
             fashrec_ivf::insert_with_attributes(&PgRelation::new(index), tid, vector, &keys)
                 .unwrap_or_else(|e| raise_ivf(e));

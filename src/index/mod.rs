@@ -43,16 +43,16 @@ fn vector_of<'a>(datum: pg_sys::Datum) -> &'a [f32] {
     }
 }
 
-/// The metric an index orders by, from its operator class's distance function.
-fn metric_of(index: pg_sys::Relation) -> Metric {
-    // SAFETY: an index of this access method has support function 1 on its one column.
+/// The metric an index orders by, from its vector column's operator class's distance function.
+fn metric_of(index: pg_sys::Relation, column: usize) -> Metric {
+    // SAFETY: the vector column of an index of this access method has support function 1.
     let name = unsafe {
-        let proc = pg_sys::index_getprocid(index, 1, 1);
+        let proc = pg_sys::index_getprocid(index, column as i16 + 1, 1);
         let name = pg_sys::get_func_name(proc);
         if name.is_null() {
             crate::sql_error!(
                 ERRCODE_INVALID_OBJECT_DEFINITION,
-                "the first column of a fashrec_ivf index must be the vector it orders by"
+                "a fashrec_ivf index needs a vector column to order by"
             )
         }
         std::ffi::CStr::from_ptr(name)

@@ -3,8 +3,9 @@
 //! the next-nearest lists until `max_probes`. Clauses on the index's columns after the vector
 //! are checked on the index's own copy of their values, before a row is scored.
 
+use super::attributes::Columns;
 use super::storage::PgRelation;
-use super::{attributes, gucs, searchers, vector_of};
+use super::{gucs, searchers, vector_of};
 use crate::error::raise_ivf;
 use fashrec_ivf::{Filter, Metric, Scan, Searcher};
 use pgrx::pg_sys;
@@ -72,8 +73,8 @@ pub unsafe extern "C-unwind" fn amrescan(
             std::ptr::copy(keys, (*scan).keyData, nkeys as usize);
         }
         let state = &mut *((*scan).opaque as *mut ScanState);
-        let kinds = attributes::kinds((*scan).indexRelation);
-        state.filter = attributes::filter(&kinds, (*scan).keyData, (*scan).numberOfKeys);
+        let columns = Columns::of((*scan).indexRelation);
+        state.filter = columns.filter((*scan).keyData, (*scan).numberOfKeys);
         state.scan = None;
     }
 }

@@ -89,12 +89,28 @@ SELECT clause, through_index(clause) FROM (VALUES
     ($$price > 290$$)
 ) c(clause);
 
+-- With the filter column of an IN first, PostgreSQL passes the array clause to the index as well;
+-- the vector may be any column.
+DROP INDEX products_v;
+CREATE INDEX products_v ON products USING fashrec_ivf (gender, v, category, price) WITH (lists = 30);
+SELECT lists, rows, filter_columns FROM fashrec_ivf_info('products_v');
+SELECT ok, problems FROM fashrec_ivf_check('products_v');
+SELECT clause, through_index(clause) FROM (VALUES
+    ($$gender IN ('men', 'unisex')$$),
+    ($$gender IN ('men', 'unisex') AND category = 'Dress' AND price < 100$$),
+    ($$gender = ANY('{}')$$),
+    ($$category = 'Coat'$$)
+) c(clause);
+INSERT INTO products VALUES (7000, 'unisex', 'Dress', 5, 1, false, (SELECT v FROM q));
+SELECT id FROM products WHERE gender IN ('men', 'unisex') AND category = 'Dress' AND price < 10
+ORDER BY v <-> (SELECT v FROM q) LIMIT 1;
+
 -- Columns the index cannot hold: PostgreSQL's own error for a type without an operator class,
--- the extension's for a second vector, a vector not first, and a nondeterministic collation.
+-- the extension's for a second vector, no vector, and a nondeterministic collation.
 CREATE TABLE other (v vector(2), doc jsonb, w vector(2), name text);
 CREATE INDEX ON other USING fashrec_ivf (v, doc);
 CREATE INDEX ON other USING fashrec_ivf (v, w);
-CREATE INDEX ON other USING fashrec_ivf (name, v);
+CREATE INDEX ON other USING fashrec_ivf (name);
 CREATE COLLATION case_blind (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE INDEX ON other USING fashrec_ivf (v, name COLLATE case_blind);
 CREATE INDEX ON other USING fashrec_ivf (v, name COLLATE "C");
