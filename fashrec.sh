@@ -162,9 +162,9 @@ demo() {
     "$ROOT/target/release/fashrec" load --url "$DEMO_URL"
     say "computing the product vector (picture and keywords) of every product (a rerun only does the missing ones)"
     "$ROOT/target/release/fashrec" embed --url "$DEMO_URL"
-    say "building the fashrec_ivf index (lists = square root of the rows)"
+    say "building the fashrec_ivf index (lists = square root of the rows; gender and category checked in it)"
     local_psql -d fashrec -q <<'SQL'
-SELECT format('CREATE INDEX IF NOT EXISTS products_embedding_idx ON products USING fashrec_ivf (embedding) WITH (lists = %s)',
+SELECT format('CREATE INDEX IF NOT EXISTS products_embedding_idx ON products USING fashrec_ivf (gender, embedding, category) WITH (lists = %s)',
               greatest(1, round(sqrt(count(*))))::int) FROM products \gexec
 ANALYZE products;
 SQL

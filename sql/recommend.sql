@@ -64,15 +64,17 @@ BEGIN
     IF query IS NULL THEN  -- NULL in, no rows out, as for every function here
         RETURN;
     END IF;
-    RETURN QUERY
-    SELECT p.id, p.name, p.category, p.gender, p.price, p.description,
-           fashrec_similarity(p.embedding, query)
-    FROM products p
-    WHERE (genders IS NULL OR p.gender = ANY (genders))
-      AND (in_category IS NULL OR p.category = in_category)
-      AND p.id <> ALL (coalesce(exclude, '{}'))
-    ORDER BY p.embedding <-> query
-    LIMIT k;
+    -- Only the clauses that apply: `gender = ANY ($3)` and `category = $4` can then be checked in a
+    -- fashrec_ivf index holding those columns (an OR with `IS NULL` cannot).
+    RETURN QUERY EXECUTE
+        'SELECT p.id, p.name, p.category, p.gender, p.price, p.description,
+                fashrec_similarity(p.embedding, $1)
+         FROM products p
+         WHERE p.id <> ALL ($5)'
+        || CASE WHEN genders IS NULL THEN '' ELSE ' AND p.gender = ANY ($3)' END
+        || CASE WHEN in_category IS NULL THEN '' ELSE ' AND p.category = $4' END
+        || ' ORDER BY p.embedding <-> $1 LIMIT $2'
+    USING query, k, genders, in_category, coalesce(exclude, '{}');
 END $$;
 
 -- Products like a given product (its picture and its attributes), the product itself excluded.
