@@ -14,7 +14,7 @@ from pathlib import Path
 import onnx
 
 from .common import CATEGORIES, CHECKPOINTS, EXPORT, MODELS, RESULTS, SEED, load_export, log, write_json
-from . import preprocess, text_encoder, train_words
+from . import preprocess, product_manifest, text_encoder
 from .train_image import CKPT_DIR as IMAGE_CKPT, RECIPE as IMAGE_RECIPE
 from .train_text import CKPT_DIR as TEXT_CKPT
 
@@ -110,7 +110,7 @@ def main() -> None:
         "attention_mask": "1 for real tokens, 0 for padding",
         "sentence_embedding": "all-MiniLM-L6-v2 sentence embedding: mean pooling over the attention mask, "
                               "L2-normalised",
-        "attributes": train_words.ATTRIBUTES_MEANING,
+        "attributes": product_manifest.ATTRIBUTES_MEANING,
     }
     for spec in img_in + img_out + enc_in + enc_out + map_in + map_out:
         spec["meaning"] = meaning[spec["name"]]
@@ -196,7 +196,7 @@ def main() -> None:
                     "export_sha256": {meta["catalog_file"]: sha256(EXPORT / meta["catalog_file"]),
                                       meta["images_file"]: sha256(EXPORT / meta["images_file"])}},
     }
-    train_words.add_to_manifest(manifest)
+    product_manifest.add_to_manifest(manifest)
     write_json(MODELS / "manifest.json", manifest)
     (MODELS / "MODEL_CARD.md").write_text(model_card(manifest, metrics, enc_report, map_report, history,
                                                      backbones, timings, meta))
@@ -485,7 +485,7 @@ Held-out queries with precision@10 below 1 (ONNX):
 |---|---|---|---|
 {fails}
 
-{train_words.card_section()}
+{product_manifest.card_section()}
 ## Wall times
 
 On this 2-core machine (shared with Rust builds and benchmarks), torch with 2 threads:

@@ -39,7 +39,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .common import CATEGORIES, CHECKPOINTS, EXPORT, MODELS, SEED, THREADS, TRAINING, WORK, canonical_images, \
+from .common import CATEGORIES, CHECKPOINTS, MODELS, SEED, THREADS, TRAINING, WORK, canonical_images, \
     load_export, log, seed_everything, write_json
 from . import text_encoder
 from .train_text import one_cycle_adamw
@@ -362,143 +362,6 @@ def fuse_into_mapper(head: WordsHead) -> None:
     out.replace(MAPPER)
 
 
-ATTRIBUTES_MEANING = ("per block of `product.blocks`, the probabilities of its values that the text states "
-                      "them (softmax with a 'not stated' class, that class left out); the words part")
-
-
-def add_to_manifest(manifest: dict) -> None:
-    """The words head's entries in models/manifest.json, from this stage's report (the manifest
-    stage calls this too): the fused mapper file, its second output and the product section."""
-    from .manifest import file_entry, io_spec, sha256
-    report = json.loads(REPORT.read_text())
-    text = manifest["text"]
-    _, outputs, _ = io_spec(MAPPER)
-    meanings = {o["name"]: o.get("meaning") for o in text["mapper"]["outputs"]}
-    for o in outputs:
-        o["meaning"] = ATTRIBUTES_MEANING if o["name"] == OUTPUT else meanings.get(o["name"])
-    text["mapper"].update({**file_entry(MAPPER), "outputs": outputs})
-    text["mapper_attributes_output"] = OUTPUT
-    image_dims = manifest["image"]["dims"]
-    manifest["product"] = {
-        "dims": image_dims + report["dims"],
-        "image_weight": report["image_weight"],
-        "words_weight": report["words_weight"],
-        "query_norm_floor": report["query_norm_floor"],
-        "layout": f"[a * picture ({image_dims} dims) ; b * words ({report['dims']} dims)], a^2 + b^2 = 1",
-        "product_rule": "embed_product: picture = image embedding (unit), words = attributes / |attributes|",
-        "text_rule": "embed_text: picture = the mapper's embedding (unit), words = attributes / "
-                     "max(|attributes|, query_norm_floor)",
-        "photo_rule": "embed_image: [image embedding ; zeros], unit length",
-        "blocks": report["blocks"],
-    }
-    files = [MODELS / manifest["image"]["file"], MODELS / text["encoder"]["file"], MAPPER,
-             MODELS / text["tokenizer"]["file"]]
-    manifest["total_bytes"] = sum(f.stat().st_size for f in files)
-    _, _, meta = load_export()
-    manifest["catalog"]["export_sha256"] = {meta["catalog_file"]: sha256(EXPORT / meta["catalog_file"]),
-                                            meta["images_file"]: sha256(EXPORT / meta["images_file"])}
-
-
-DATABASE = TRAINING / "results" / "database.json"  # demo/evaluate.py's metrics.json on these models
-CARD_BEGIN, CARD_END = "<!-- product vector: train_words.card_section -->", "<!-- /product vector -->"
-
-
-def card_section() -> str:
-    """The model card's section on the product vector, from this stage's report and, when it has
-    been recorded, the evaluation in the database (training/results/database.json)."""
-    r = json.loads(REPORT.read_text())
-    pct = lambda v: f"{100 * v:.1f}%"  # noqa: E731
-    grid = "\n".join(f"| {a} | {pct(g['attribute_precision@10'])} | {pct(g['category_precision@10'])} |"
-                     for a, g in r["weight_grid"].items())
-    acc = r["validation_block_accuracy"]
-    blocks = ", ".join(f"{b['name']} {len(b['values'])}" for b in r["blocks"])
-    accuracy = "\n".join(f"| {b} | {pct(acc['product_texts'][b])} | {pct(acc['phrasings'][b])} |" for b in BLOCKS)
-    t = r["training_texts"]
-    db = ""
-    if DATABASE.exists():
-        d = json.loads(DATABASE.read_text())
-        plain, rec, sim = d["attribute_plain_index"], d["attribute_recommend_for_text"], d["recommend_similar"]
-        img, txt = d["image_index"], d["text_heldout_index"]
-        db = f"""
-### Measured in the database
-
-`./fashrec.sh evaluate` (demo/evaluate.py) on the demo catalog (70,000 products, product vectors
-from `fashrec embed`, the fashrec_ivf index at probes {d['probes']}); its metrics.json is
-`training/results/database.json`. Attribute queries: the held-out `training/attribute_queries.jsonl`,
-evaluated once on these models; a result matches when its category and every stated attribute are
-the query's, a unisex product matching a men's or women's query.
-
-| measure | bar | measured |
-|---|---|---|
-| plain `ORDER BY embedding <-> embed_text(q) LIMIT 10`, all attributes, precision@10 | >= 0.90 | {plain['attribute_precision10']:.3f} |
-| the same, category precision@10 | >= 0.98 | {plain['category_precision10']:.3f} |
-| `recommend_for_text(q, 10)`, all attributes, precision@10 | >= 0.95 | {rec['attribute_precision10']:.3f} |
-| held-out category queries (`queries.jsonl`), precision@10 | >= 0.953 | {txt['precision10']:.3f} |
-| photo queries (`embed_image` of the test pictures): top-1, MRR | >= 0.937, >= 0.954 | {img['top1']:.4f}, {img['mrr']:.4f} |
-| `recommend_similar`, share of the first 10 with the product's colour | >= 0.6 | {sim['colour_share10']:.3f} (picture only: {sim['picture_only_colour_share10']:.3f}) |
-| `recommend_similar`, category precision@10 | as before | {sim['category_precision10']:.3f} (picture only: {sim['picture_only_category_precision10']:.3f}) |
-"""
-    return f"""{CARD_BEGIN}
-## Product vector (issue 18)
-
-`products.embedding` is one vector per product, `[a * picture ; b * words]`, a = {r['image_weight']},
-b = {r['words_weight']:.4f} (a^2 + b^2 = 1), {64 + r['dims']} dims:
-
-- picture: the 64-d image embedding (unit length), what the picture shows (shape, category);
-- words: which catalog attribute values the shop's text states, {r['dims']} dims in blocks
-  ({blocks}); each block is the softmax over its values and "not stated", that class left out,
-  so a text naming no colour puts (almost) no weight in the colour block. Gender is two values,
-  a unisex product half of each. For a product the words part is scaled to unit length.
-
-Why this design: the stored embedding used to be the picture's alone, a 28x28 grayscale shape, in
-which no text mapping can find a colour or a material. Concatenating two parts of fixed norm keeps
-one vector, one index and one `ORDER BY`: for unit product vectors |q - p|^2 = |q|^2 + 1 - 2 q.p
-and q.p = a^2 (picture agreement) + b^2 (attributes agreement), so the query's words weigh in
-with a fixed share, and a product matching more stated attributes ranks higher within its
-category. A photo query is `[picture ; 0]`: every product's words part adds the same constant to
-the distance, so photo search ranks products exactly as the 64-d image embedding did (a test
-proves it). An explicit attribute space, rather than a learned joint one, needs no paired
-image-text training and says what each dimension means; its cost is that only the catalog's own
-attribute values are known (a colour the catalog never sells has no dimension).
-
-`embed_text(q)` = `[a * mapper(q) ; b * words(q) / max(|words(q)|, {r['query_norm_floor']})]`: the mapping into
-the image space as before, the words part shorter when the query states (almost) nothing.
-`embed_product(image, text)` runs the same words head on the shop's text; `fashrec embed` passes
-the keywords (every attribute in about 14 tokens).
-
-The words head (384 -> {r['recipe']['hidden']} -> GELU -> the blocks) is the second output, `attributes`, of
-`text_mapper.onnx`: one model run gives both parts. It was trained by `train_words` on the train
-split only: {t['product_fields']:,} catalog texts (name, keywords, description and short description of
-{r['recipe']['products_per_category']} products per category, each labelled with the attributes that field states),
-{t['phrasings']:,} shopper phrasings generated from those products' attribute values (a style's noun, or
-a generic noun such as "boots" that states no style, with a random subset of colour, material,
-brand, gender and occasion in the catalog's word orders) and the {t['train_queries']} train queries of
-`queries.jsonl` (category only). A tenth of the train products was held apart; their texts and
-phrasings give the validation figures below, and the weights were chosen on them (the sum of the
-two columns), with the 60,000 train products (image embeddings, true attributes) as gallery.
-The held-out files were not read by training.
-
-| block | validation product texts | validation phrasings |
-|---|---|---|
-{accuracy}
-
-| a | validation attribute precision@10 | train-query category precision@10 |
-|---|---|---|
-{grid}
-{db}{CARD_END}
-"""
-
-
-def write_card_section() -> None:
-    """Puts card_section() into models/MODEL_CARD.md, replacing an earlier one (before Wall times)."""
-    path = MODELS / "MODEL_CARD.md"
-    card = path.read_text()
-    if CARD_BEGIN in card:
-        card = card[:card.index(CARD_BEGIN)] + card[card.index(CARD_END) + len(CARD_END) + 1:]
-    at = card.index("## Wall times")
-    path.write_text(card[:at] + card_section() + "\n" + card[at:])
-
-
 def main() -> None:
     seed_everything()
     t0 = time.time()
@@ -581,7 +444,7 @@ def main() -> None:
     best = max(RECIPE["image_weight_grid"],
                key=lambda a: grid[str(a)]["attribute_precision@10"] + grid[str(a)]["category_precision@10"])
     a = float(best)
-    b = round(float(np.sqrt(1 - a * a)), 6)
+    b = float(np.sqrt(1 - a * a))
     log(f"chosen image weight a={a}, words weight b={b:.4f}")
 
     fuse_into_mapper(head)
@@ -592,12 +455,13 @@ def main() -> None:
         raise SystemExit(f"the fused mapper's attributes differ from the head's by {err}")
     write_json(REPORT, {
         "recipe": RECIPE, "blocks": [{"name": b, "values": vocab[b]} for b in BLOCKS],
-        "dims": int(sum(sizes)), "image_weight": a, "words_weight": round(b, 6),
+        "dims": int(sum(sizes)), "image_weight": a, "words_weight": b,
         "query_norm_floor": RECIPE["query_norm_floor"],
         "training_texts": {"product_fields": len(p_texts), "phrasings": len(q_texts), "train_queries": len(c_texts)},
         "validation_block_accuracy": {"product_texts": acc_products, "phrasings": acc_phrasings},
         "weight_grid": grid, "examples": q_texts[:20], "catalog_seed": meta["seed"],
         "seconds": round(time.time() - t0, 1)})
+    from .product_manifest import add_to_manifest, write_card_section
     manifest = json.loads((MODELS / "manifest.json").read_text())
     add_to_manifest(manifest)
     manifest["generated"] = time.strftime("%Y-%m-%d")
