@@ -77,7 +77,9 @@ FROM (SELECT gender, category FROM products WHERE gender = 'men' AND category = 
 UPDATE products SET gender = 'women' WHERE id % 10 = 1;
 UPDATE products SET price = price + 100 WHERE id % 10 = 2;
 INSERT INTO products
-SELECT i, 'men', 'Bag', 1.50, 1, true, (SELECT v FROM q) + '[0.01,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]'
+SELECT i, 'men', 'Bag', 1.50, 1, true,
+       (SELECT v FROM q) + (SELECT array_agg(CASE WHEN d = 1 THEN 0.01 * (i - 6000) ELSE 0 END)
+                            FROM generate_series(1, 16) d)::vector
 FROM generate_series(6001, 6005) i;
 DELETE FROM products WHERE id % 10 = 3;
 VACUUM products;
