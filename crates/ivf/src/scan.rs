@@ -65,9 +65,10 @@ pub struct Scan {
     probed: usize,
     /// Tests on the rows' attributes: rows failing them are never candidates.
     filter: Filter,
-    /// Lists probed so far that held a row passing the filter (all of them without one):
-    /// what `probes` counts, so that a filter does not cost recall.
-    counted: usize,
+    /// Rows of the lists probed so far, and how many of them passed the filter: their ratio
+    /// is the filter's selectivity near the query.
+    scanned: usize,
+    matched: usize,
     /// Unreturned candidates of the probed lists, nearest on top.
     heap: BinaryHeap<Reverse<Candidate>>,
     /// Rows returned so far.
@@ -90,7 +91,8 @@ impl Scan {
             options,
             probed: 0,
             filter: Filter::new(),
-            counted: 0,
+            scanned: 0,
+            matched: 0,
             heap: BinaryHeap::new(),
             returned: 0,
             rescored: 0,
@@ -103,8 +105,11 @@ impl Scan {
         Scan::with_searcher(Arc::new(Searcher::open(rel)?), query, options)
     }
 
-    /// Returns only rows whose attributes pass `filter` (see [`crate::attributes`]); lists
-    /// without such a row do not count towards `probes`. Call before the first `next`.
+    /// Returns only rows whose attributes pass `filter` (see [`crate::attributes`]). The scan
+    /// reads as many lists as it would to return the rows the filter rejected as well, so that
+    /// a filter costs no recall: row number `n` that passes is returned once the lists for depth
+    /// `n / selectivity` were read, the selectivity measured on the lists read so far. Call
+    /// before the first `next`.
     pub fn with_filter(mut self, filter: Filter) -> Result<Scan> {
         if let Some(attribute) = filter.highest_attribute() {
             let stored = self.searcher.meta.attributes;
@@ -125,7 +130,7 @@ impl Scan {
         let limit = (self.options.max_probes as usize).clamp(probes, lists);
         // Deeper rows need more lists for the same recall (see `lists_for_depth`): probe
         // them before returning a row they might beat.
-        self.probe_until(rel, lists_for_depth(probes, self.returned + 1), limit)?;
+        self.probe_to_depth(rel, probes, limit)?;
         loop {
             match self.heap.pop() {
                 Some(Reverse(c)) if c.exact => {
@@ -153,17 +158,26 @@ impl Scan {
                 return Ok(None);
             }
             // Out of candidates: the next batch is as many lists as the first.
-            self.probe_until(rel, self.counted + probes, limit)?;
+            self.probe(rel, probes.min(limit - self.probed))?;
         }
     }
 
-    /// Reads lists until `counted` lists held a row passing the filter, or `limit` were read.
-    fn probe_until<R: Relation>(&mut self, rel: &R, counted: usize, limit: usize) -> Result<()> {
-        while self.counted < counted && self.probed < limit {
-            let n = (counted - self.counted).min(limit - self.probed);
-            self.probe(rel, n)?;
+    /// Reads lists until the depth of the next row (counting the rows a filter rejects, at the
+    /// selectivity seen so far) has its lists, or `limit` lists were read.
+    fn probe_to_depth<R: Relation>(&mut self, rel: &R, probes: usize, limit: usize) -> Result<()> {
+        loop {
+            let depth = if self.filter.is_empty() {
+                self.returned + 1
+            } else {
+                let per_match = self.scanned.max(1) as f64 / self.matched.max(1) as f64;
+                ((self.returned + 1) as f64 * per_match).ceil() as usize
+            };
+            let wanted = lists_for_depth(probes, depth).min(limit);
+            if self.probed >= wanted {
+                return Ok(());
+            }
+            self.probe(rel, wanted - self.probed)?;
         }
-        Ok(())
     }
 
     /// Lists read so far.
@@ -188,7 +202,7 @@ impl Scan {
         let (searcher, query, filter) = (&self.searcher, &self.query, &self.filter);
         if let Some(codes) = &query.codes {
             // Codes give every row a bound; rows are finished as they reach the top.
-            self.counted += searcher.code_candidates(
+            let (scanned, matched) = searcher.code_candidates(
                 rel,
                 codes,
                 filter,
@@ -196,6 +210,8 @@ impl Scan {
                 &mut candidates,
             )?;
             self.probed += n;
+            self.scanned += scanned;
+            self.matched += matched;
             self.heap = BinaryHeap::from(candidates);
             return Ok(());
         }
@@ -205,18 +221,19 @@ impl Scan {
         let wanted = REFERENCE_ROWS as usize + 2 * self.returned;
         let mut best: BinaryHeap<Ordered> = BinaryHeap::with_capacity(wanted + 1);
         let stops_early = searcher.meta.metric == crate::Metric::L2;
-        let mut contributed = 0;
+        let (mut scanned, mut matched) = (0, 0);
         for (i, probe) in query.probes[start..start + n].iter().enumerate() {
             if let Some(next) = query.probes[start..start + n].get(i + 1) {
                 if !searcher.prefetch.is_empty() {
                     rel.prefetch(next.first, &searcher.prefetch);
                 }
             }
-            let before = candidates.len();
             searcher.scan_list(rel, probe.first, |block, item, vector, attributes| {
+                scanned += 1;
                 if !filter.matches(attributes) {
                     return;
                 }
+                matched += 1;
                 let bound = match best.peek() {
                     Some(worst) if best.len() >= wanted => worst.0,
                     _ => f32::INFINITY,
@@ -236,10 +253,10 @@ impl Scan {
                     block,
                 }))
             })?;
-            contributed += (candidates.len() > before || filter.is_empty()) as usize;
         }
         self.probed += n;
-        self.counted += contributed;
+        self.scanned += scanned;
+        self.matched += matched;
         // Heapify is O(n); only the rows actually pulled pay O(log n) each.
         self.heap = BinaryHeap::from(candidates);
         Ok(())

@@ -375,7 +375,7 @@ impl Searcher {
     }
 
     /// Adds a candidate for every code of the `probes` lists whose row passes `filter` to
-    /// `out`; returns how many of the lists held such a row.
+    /// `out`; returns how many rows the lists hold and how many of them passed.
     pub(crate) fn code_candidates<R: Relation>(
         &self,
         rel: &R,
@@ -383,25 +383,24 @@ impl Searcher {
         filter: &Filter,
         probes: &[Probe],
         out: &mut Vec<Reverse<Candidate>>,
-    ) -> Result<usize> {
+    ) -> Result<(usize, usize)> {
         let prefetch = self
             .codes
             .as_ref()
             .map_or(&[][..], |codes| &codes.prefetch[..]);
-        let mut contributed = 0;
+        let (mut scanned, before) = (0, out.len());
         for (i, probe) in probes.iter().enumerate() {
             if let Some(next) = probes.get(i + 1) {
                 rel.prefetch(next.code_first, prefetch);
             }
-            let before = out.len();
             self.scan_codes(rel, probe.code_first, |item, code, attributes| {
+                scanned += 1;
                 if filter.matches(attributes) {
                     out.push(Reverse(Candidate::of_code(query, item, code)));
                 }
             })?;
-            contributed += (out.len() > before || filter.is_empty()) as usize;
         }
-        Ok(contributed)
+        Ok((scanned, out.len() - before))
     }
 
     /// Calls `visit(item, code, attributes)` for every item of one code chain, a page at a
