@@ -130,12 +130,13 @@ def installed_fashrec():
         sys.exit(f"{path} carries debug information: a `cargo pgrx test` build, not a release one. "
                  f"Install a release build (flock {INSTALL_LOCK} ./fashrec.sh install) and rerun.")
     release = ROOT / "target" / "release" / "libfashrec.so"
-    if not release.exists() or release.read_bytes() != path.read_bytes():
+    library = path.read_bytes()
+    if not release.exists() or release.read_bytes() != library:
         sys.exit(f"{path} is not {release}: not this checkout's release build (`./fashrec.sh test` "
                  f"installs its ci build). Install one (flock {INSTALL_LOCK} ./fashrec.sh install) and rerun.")
     stat = path.stat()
     mtime = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(library).hexdigest()[:12]
     return {"path": path, "inode": stat.st_ino, "id": f"sha256 {digest}, installed {mtime:%Y-%m-%d %H:%M} UTC"}
 
 

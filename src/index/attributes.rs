@@ -1,8 +1,7 @@
 //! The index's columns besides the vector (`CREATE INDEX ... USING fashrec_ivf (embedding,
 //! gender, category, price)`, or with a filter column first, see the README): their values
 //! become the crate's attribute keys, and WHERE clauses on them (`=`, `= ANY(...)`, and `<`,
-//! `<=`, `>=`, `>` on numbers) become its filter,
-//! checked before a row is scored or fetched. Keys may accept a row that does not match (a
+//! `<=`, `>=`, `>` on numbers) become its filter, checked before a row is scored or fetched. Keys may accept a row that does not match (a
 //! text hash collision, a numeric rounded to a float), never reject one that does; the scan
 //! asks PostgreSQL to recheck the clauses on every row it returns.
 

@@ -94,23 +94,9 @@ pub fn inspect<R: Relation>(rel: &R) -> Result<IndexInfo> {
     })
 }
 
-/// Every tid in the index, sorted, duplicates kept: the extension compares this with the
-/// heap to verify that every live row is indexed exactly once.
-pub fn collect_tids<R: Relation>(rel: &R) -> Result<Vec<Tid>> {
-    let meta = Meta::read(rel)?;
-    let mut tids = Vec::new();
-    for head in list_heads(rel, &meta)? {
-        walk_chain(rel, &meta.layout, PageKind::List, head.first, |_, items| {
-            tids.extend(items.headers.iter().map(RowItem::tid));
-            Ok(())
-        })?;
-    }
-    tids.sort_unstable();
-    Ok(tids)
-}
-
 /// Every row in the index with its stored attributes (empty without any), sorted by tid,
-/// duplicates kept: the extension compares the attributes with the table's values.
+/// duplicates kept: the extension compares this with the heap to verify that every live row is
+/// indexed exactly once, with the table's values.
 pub fn collect_rows<R: Relation>(rel: &R) -> Result<Vec<(Tid, Vec<u8>)>> {
     let meta = Meta::read(rel)?;
     let mut rows = Vec::new();

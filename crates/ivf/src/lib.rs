@@ -57,7 +57,7 @@ pub use build::{
 pub use cost::lists_read;
 pub use error::{Error, Result};
 pub use insert::{insert, insert_with_attributes};
-pub use inspect::{check, collect_rows, collect_tids, inspect, CheckReport, IndexInfo};
+pub use inspect::{check, collect_rows, inspect, CheckReport, IndexInfo};
 pub use item::Tid;
 pub use memory::MemoryRelation;
 pub use meta::{Meta, MAX_LISTS};
