@@ -211,8 +211,9 @@ test_all() {
     cd "$ROOT"
     say "formatting and lints (cargo fmt --check, clippy -D warnings)"
     cargo fmt --all --check
-    cargo clippy --workspace --all-targets -q -- -D warnings
-    # One cargo profile for every build below (see [profile.ci] in Cargo.toml).
+    # One cargo profile for every build here (see [profile.ci] in Cargo.toml): clippy under it
+    # shares the build scripts (pgrx-pg-sys runs bindgen) and proc macros with the builds below.
+    cargo clippy --profile ci --workspace --all-targets -q -- -D warnings
     say "unit tests of the PostgreSQL-free crates"
     cargo test --profile ci --workspace --exclude fashrec
     say "in-server tests (cargo pgrx test)"
