@@ -33,6 +33,24 @@ CREATE OPERATOR CLASS int8_filter_ops
     DEFAULT FOR TYPE int8 USING fashrec_ivf AS
     OPERATOR 1 < (int8, int8), OPERATOR 2 <= (int8, int8), OPERATOR 3 = (int8, int8),
     OPERATOR 4 >= (int8, int8), OPERATOR 5 > (int8, int8);
+-- An integer column compared with another integer type (`stock = $1` with a bigint parameter,
+-- as client libraries send), and a real column with double precision, are checked in the index
+-- too: each column type's family holds the operators with every other width on the right.
+ALTER OPERATOR FAMILY int2_filter_ops USING fashrec_ivf ADD
+    OPERATOR 1 < (int2, int4), OPERATOR 2 <= (int2, int4), OPERATOR 3 = (int2, int4),
+    OPERATOR 4 >= (int2, int4), OPERATOR 5 > (int2, int4),
+    OPERATOR 1 < (int2, int8), OPERATOR 2 <= (int2, int8), OPERATOR 3 = (int2, int8),
+    OPERATOR 4 >= (int2, int8), OPERATOR 5 > (int2, int8);
+ALTER OPERATOR FAMILY int4_filter_ops USING fashrec_ivf ADD
+    OPERATOR 1 < (int4, int2), OPERATOR 2 <= (int4, int2), OPERATOR 3 = (int4, int2),
+    OPERATOR 4 >= (int4, int2), OPERATOR 5 > (int4, int2),
+    OPERATOR 1 < (int4, int8), OPERATOR 2 <= (int4, int8), OPERATOR 3 = (int4, int8),
+    OPERATOR 4 >= (int4, int8), OPERATOR 5 > (int4, int8);
+ALTER OPERATOR FAMILY int8_filter_ops USING fashrec_ivf ADD
+    OPERATOR 1 < (int8, int2), OPERATOR 2 <= (int8, int2), OPERATOR 3 = (int8, int2),
+    OPERATOR 4 >= (int8, int2), OPERATOR 5 > (int8, int2),
+    OPERATOR 1 < (int8, int4), OPERATOR 2 <= (int8, int4), OPERATOR 3 = (int8, int4),
+    OPERATOR 4 >= (int8, int4), OPERATOR 5 > (int8, int4);
 CREATE OPERATOR CLASS float4_filter_ops
     DEFAULT FOR TYPE float4 USING fashrec_ivf AS
     OPERATOR 1 < (float4, float4), OPERATOR 2 <= (float4, float4), OPERATOR 3 = (float4, float4),
@@ -41,6 +59,12 @@ CREATE OPERATOR CLASS float8_filter_ops
     DEFAULT FOR TYPE float8 USING fashrec_ivf AS
     OPERATOR 1 < (float8, float8), OPERATOR 2 <= (float8, float8), OPERATOR 3 = (float8, float8),
     OPERATOR 4 >= (float8, float8), OPERATOR 5 > (float8, float8);
+ALTER OPERATOR FAMILY float4_filter_ops USING fashrec_ivf ADD
+    OPERATOR 1 < (float4, float8), OPERATOR 2 <= (float4, float8), OPERATOR 3 = (float4, float8),
+    OPERATOR 4 >= (float4, float8), OPERATOR 5 > (float4, float8);
+ALTER OPERATOR FAMILY float8_filter_ops USING fashrec_ivf ADD
+    OPERATOR 1 < (float8, float4), OPERATOR 2 <= (float8, float4), OPERATOR 3 = (float8, float4),
+    OPERATOR 4 >= (float8, float4), OPERATOR 5 > (float8, float4);
 CREATE OPERATOR CLASS numeric_filter_ops
     DEFAULT FOR TYPE numeric USING fashrec_ivf AS
     OPERATOR 1 < (numeric, numeric), OPERATOR 2 <= (numeric, numeric), OPERATOR 3 = (numeric, numeric),

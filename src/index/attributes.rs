@@ -195,14 +195,17 @@ impl Columns {
                 let Some(attribute) = self.filters.iter().position(|&(i, _)| i == column) else {
                     continue;
                 };
-                let kind = self.filters[attribute].1;
+                // A cross-type operator (`int4_column = int8_value`) compares with a value of
+                // its right-hand type: its key is the same number's.
+                let column_kind = self.filters[attribute].1;
+                let kind = Kind::of(key.sk_subtype).unwrap_or(column_kind);
                 if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
                     // `column = NULL` and friends match nothing.
                     filter = filter.and(attribute, Test::AnyOf(Vec::new()));
                     continue;
                 }
                 let test = if key.sk_flags & pg_sys::SK_SEARCHARRAY as i32 != 0 {
-                    Test::AnyOf(array_keys(kind, key.sk_argument))
+                    Test::AnyOf(array_keys(column_kind, key.sk_argument))
                 } else {
                     let at = kind.key(key.sk_argument);
                     // Strategies as btree numbers them; a strict bound is checked as the
@@ -223,7 +226,8 @@ impl Columns {
 /// The keys of an array's non-NULL elements.
 ///
 /// # Safety
-/// `datum` is a non-NULL array of the column's type.
+/// `datum` is a non-NULL array of the column's type or of the right-hand type of a cross-type
+/// operator of its family.
 unsafe fn array_keys(kind: Kind, datum: pg_sys::Datum) -> Vec<u64> {
     // SAFETY: as documented; deconstruct_array palloc's the element arrays in the current
     // memory context, which the scan's outlives only until the filter is built.
@@ -243,6 +247,7 @@ unsafe fn array_keys(kind: Kind, datum: pg_sys::Datum) -> Vec<u64> {
             &mut nulls,
             &mut n,
         );
+        let kind = Kind::of(element).unwrap_or(kind);
         (0..n.max(0) as usize)
             .filter(|&i| !*nulls.add(i))
             .map(|i| kind.key(*elements.add(i)))
