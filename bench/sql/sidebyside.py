@@ -20,7 +20,8 @@ Steps:
    - 784: Fashion-MNIST raw pixels (0..255 as float4);
    - 64: catalog embeddings, the extension's embed_images on the PNG of each Fashion-MNIST
      image (what `fashrec load` stores in products.image), computed in the fashrec database and
-     cached in out/sidebyside/ under the hash of the installed models.
+     cached in out/sidebyside/ under the hash of the installed models; their 64-d picture part
+     (the rest of a photo's vector is zeros).
 4. Per dataset: the same rows copied into both databases (one table per pgvector index, so the
    planner cannot pick the other), the indexes built and timed (fashrec_ivf, ivfflat, hnsw
    m 16 ef_construction 64), every relation pg_prewarm'ed. Whether the planner picks each index
@@ -234,7 +235,17 @@ def png(pixels):
 
 
 def catalog_embeddings(url):
-    """embed_images of all 70,000 images (train, then test), cached per installed model set."""
+    """embed_images of all 70,000 images (train, then test), cached per installed model set: their
+    picture parts, the 64-d catalog embeddings of issue 13 (a photo's vector is its picture part
+    scaled, then zeros where a product's words go, so the neighbours are the same)."""
+    vectors = product_space_embeddings(url)
+    picture = vectors[:, :64]
+    if vectors.shape[1] > 64 and np.any(vectors[:, 64:]):
+        sys.exit("embed_images gave vectors whose words part is not zero: the 64-d slice would not keep the order")
+    return np.ascontiguousarray(picture / np.linalg.norm(picture, axis=1, keepdims=True))
+
+
+def product_space_embeddings(url):
     manifest = pg_dir("sharedir") / "extension" / "fashrec_models" / "manifest.json"
     key = hashlib.sha256(manifest.read_bytes()).hexdigest()[:12] if manifest.exists() else "unknown"
     cache = CACHE / f"catalog-embeddings-{key}.npy"
