@@ -1,21 +1,28 @@
 """Filtered nearest-neighbour queries through fashrec_ivf with and without filter columns, beside
-the exact plan, in one throwaway cluster (issue 17's bar, fashrec side; pgvector's side is not
-measured here yet).
+the exact plan and pgvector 0.8.6's iterative index scans, in one throwaway cluster (issue 17's
+bar).
 
     .deps/venv/bin/python bench/sql/filtered.py [--port 5496] [--queries 200] [--probes 4]
-        [--out out/filtered.md]
+        [--only 64|784] [--out out/filtered.md]
 
 Data: Fashion-MNIST train, 60,000 rows, as 784-d raw pixels and as a 64-d random projection of
-them (unit length); `cat` is the picture's category (10%), `g` is id % 4 (25%). Each table gets a
-plain index `(v)` and a filter-column index `(v, cat, g)`, lists 245, and a btree on (cat, g)
-for the exact plan. Queries: test-split pictures of every category, so most are filtered to
-another category than their own (the hard case). Per filter, three plans, one prepared client,
-alternated per filter: the plain index (the filter-column index hidden), the filter-column
-index (the plain one hidden), the exact plan (index scans off). recall@10 against numpy's exact
-filtered answer. Run it on this checkout's release build (as bench/sql/sidebyside.py).
+them (unit length); `cat` is the picture's category (10%), `g` is id % 4 (25%; `g IN (0, 1)`
+stands for a strict gender mode). fashrec's table gets a plain index `(v)` and a filter-column
+index `(g, v, cat)` (the IN column first: PostgreSQL 15 passes IN only on an index's first
+column), lists 245, and a btree on (cat, g) for the exact plan. pgvector's table (its own
+database: both extensions define `vector`) gets ivfflat (lists 245, ivfflat.probes as --probes)
+and hnsw (m 16, ef_construction 64, ef_search 40), both with iterative_scan = relaxed_order, the
+filter checked on the table. Queries: test-split pictures of every category, so most are
+filtered to another category than their own (the hard case). Per filter every plan runs on one
+prepared client, alternated per filter, each with the others hidden: the plain index, the
+filter-column index, the exact plan (index scans off), ivfflat, hnsw. recall@10 against numpy's
+exact filtered answer; "full" is the share of queries that got all 10 rows. Run it on this
+checkout's release build (as bench/sql/sidebyside.py); pgvector is installed from the tarball if
+missing.
 """
 import argparse
 import datetime
+import fcntl
 import gzip
 import os
 import pathlib
@@ -23,20 +30,18 @@ import sys
 import time
 
 import numpy as np
-import psycopg
-from pgvector.psycopg import register_vector
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import sidebyside as s  # noqa: E402
 
 FILTERS = {
     "none": ("true", lambda ids, cat: np.ones_like(ids, bool)),
+    "g IN (0, 1) (50%)": ("g IN (0, 1)", lambda ids, cat: ids % 4 < 2),
     "category (10%)": ("cat = 3", lambda ids, cat: cat == 3),
     "category and g (2.5%)": ("cat = 3 AND g = 0", lambda ids, cat: (cat == 3) & (ids % 4 == 0)),
     "and id % 10 = 0 (0.25%)": ("cat = 3 AND g = 0 AND id %% 10 = 0",
                                 lambda ids, cat: (cat == 3) & (ids % 4 == 0) & (ids % 10 == 0)),
 }
-FORCE = ["enable_seqscan = off", "enable_bitmapscan = off", "enable_sort = off"]
 
 
 def labels(split):
@@ -44,7 +49,7 @@ def labels(split):
         return np.frombuffer(f.read()[8:], np.uint8).astype(np.int64)
 
 
-def load(conn, table, vectors, cat):
+def copy_rows(conn, table, vectors, cat):
     conn.execute(f"DROP TABLE IF EXISTS {table}")
     conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, cat int, g int, v vector({vectors.shape[1]}))")
     with conn.cursor() as cur, cur.copy(f"COPY {table} (id, cat, g, v) FROM STDIN WITH (FORMAT BINARY)") as copy:
@@ -52,22 +57,36 @@ def load(conn, table, vectors, cat):
         for i, v in enumerate(vectors):
             copy.write_row((i, int(cat[i]), i % 4, v))
     conn.execute("SET maintenance_work_mem = '1GB'")
+
+
+def load(conn, table, vectors, cat):
+    copy_rows(conn, table, vectors, cat)
     conn.execute(f"CREATE INDEX {table}_v ON {table} USING fashrec_ivf (v) WITH (lists = 245)")
-    conn.execute(f"CREATE INDEX {table}_vf ON {table} USING fashrec_ivf (v, cat, g) WITH (lists = 245)")
+    conn.execute(f"CREATE INDEX {table}_vf ON {table} USING fashrec_ivf (g, v, cat) WITH (lists = 245)")
     conn.execute(f"CREATE INDEX {table}_cat ON {table} (cat, g)")
+    finish(conn, table, ("_v", "_vf", "_cat"))
+
+
+def load_pgvector(conn, table, vectors, cat):
+    copy_rows(conn, table, vectors, cat)
+    conn.execute(f"CREATE INDEX {table}_ivfflat ON {table} USING ivfflat (v vector_l2_ops) WITH (lists = 245)")
+    conn.execute(f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (v vector_l2_ops) WITH (m = 16, ef_construction = 64)")
+    finish(conn, table, ("_ivfflat", "_hnsw"))
+
+
+def finish(conn, table, indexes):
     conn.execute(f"VACUUM ANALYZE {table}")
-    for rel in (table, f"{table}_v", f"{table}_vf", f"{table}_cat"):
+    for rel in (table, *(table + i for i in indexes)):
         conn.execute("SELECT pg_prewarm(%s)", (rel,))
 
 
-def run(conn, table, queries, where, hide, settings, probes):
-    """ids per query and ms per query under one plan."""
+def run(conn, table, queries, where, hide, settings):
+    """ids per query and ms per query under one plan, the indexes `hide` hidden from the planner."""
     conn.execute("BEGIN")
-    conn.execute(f"SET LOCAL fashrec_ivf.probes = {probes}")
     for setting in settings:
         conn.execute("SET LOCAL " + setting)
-    if hide:
-        conn.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = %s::regclass", (hide,))
+    for index in hide:
+        conn.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = %s::regclass", (index,))
     sql = f"SELECT id FROM {table} WHERE {where} ORDER BY v <-> %b LIMIT 10 -- {hide} {settings}"
     plan = " ".join(r[0] for r in conn.execute("EXPLAIN " + sql, (queries[0],)))
     conn.execute(sql, (queries[0],)).fetchall()
@@ -77,20 +96,25 @@ def run(conn, table, queries, where, hide, settings, probes):
         found.append([r[0] for r in conn.execute(sql, (q,))])
     ms = (time.perf_counter() - start) / len(queries) * 1e3
     conn.execute("ROLLBACK")
-    kind = ("filter-column index" if f"{table}_vf on" in plan else "plain index" if f"{table}_v on" in plan
+    kind = ("fashrec filter-column index" if f"{table}_vf on" in plan
+            else "fashrec plain index" if f"{table}_v on" in plan
+            else "pgvector ivfflat" if f"{table}_ivfflat on" in plan
+            else "pgvector hnsw" if f"{table}_hnsw on" in plan
             else "bitmap + sort" if "Bitmap" in plan else "other")
     return found, ms, kind
 
 
 def recall(found, base, queries, mask):
+    """recall@10 against the exact filtered answer, and the share of queries that got all of it."""
     ids = np.nonzero(mask)[0]
-    total, hits = 0, 0
+    total, hits, full = 0, 0, 0
     for q, got in zip(queries, found):
         d = ((base[ids] - q) ** 2).sum(axis=1)
         truth = set(ids[np.argsort(d, kind="stable")[:10]].tolist())
         total += len(truth)
         hits += len(truth & set(got))
-    return hits / total if total else 1.0
+        full += len(got) >= len(truth)
+    return (hits / total if total else 1.0), full / len(queries)
 
 
 def main():
@@ -98,9 +122,15 @@ def main():
     parser.add_argument("--port", type=int, default=5496)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--probes", type=int, default=4)
+    parser.add_argument("--only", choices=["64", "784"])
     parser.add_argument("--out", default=str(s.ROOT / "out" / "filtered.md"))
     args = parser.parse_args()
-    s.installed_fashrec()
+    s.install_pgvector()
+    # Held until the measuring backend has mapped the library: other worktrees install into the
+    # same PostgreSQL (see s.INSTALL_LOCK).
+    lock = open(s.INSTALL_LOCK, "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    library = s.installed_fashrec()
     pixels = s.fmnist_pixels("train").astype(np.float32)
     cat = labels("train")
     queries = s.fmnist_pixels("t10k").astype(np.float32)[: args.queries]
@@ -111,32 +141,47 @@ def main():
         return (e / np.linalg.norm(e, axis=1, keepdims=True)).astype(np.float32)
 
     datasets = [("items64", project(pixels), project(queries)), ("items784", pixels, queries)]
+    datasets = [d for d in datasets if args.only in (None, str(d[1].shape[1]))]
+    probes = args.probes
+    forced = ["enable_seqscan = off", "enable_bitmapscan = off", "enable_sort = off"]
+    # name: (database, indexes to hide, settings)
+    plans = {
+        "plain": ("fashrec", ["_vf"], forced + [f"fashrec_ivf.probes = {probes}"]),
+        "filtered": ("fashrec", ["_v"], forced + [f"fashrec_ivf.probes = {probes}"]),
+        "exact": ("fashrec", [], ["enable_indexscan = off"]),
+        "ivfflat": ("pgvector", ["_hnsw"], forced + [f"ivfflat.probes = {probes}",
+                                                     "ivfflat.iterative_scan = relaxed_order"]),
+        "hnsw": ("pgvector", ["_ivfflat"], forced + ["hnsw.ef_search = 40", "hnsw.iterative_scan = relaxed_order"]),
+    }
     cluster = s.Cluster(args.port)
     cluster.start()
     lines = []
     start = datetime.datetime.now(datetime.timezone.utc)
     try:
-        with psycopg.connect(cluster.url("fashrec"), autocommit=True) as conn:
-            register_vector(conn)
+        with s.measuring_connections(cluster, library) as (fashrec, pgvector):
+            lock.close()
+            conns = {"fashrec": fashrec, "pgvector": pgvector}
             for table, base, qs in datasets:
-                load(conn, table, base, cat)
-                lines += [f"\n### {table} ({base.shape[1]}-d), probes {args.probes}\n",
-                          "| filter | plan | recall@10 | ms/query | QPS | / unfiltered same index | / exact |",
-                          "|---|---|---:|---:|---:|---:|---:|"]
+                load(conns["fashrec"], table, base, cat)
+                load_pgvector(conns["pgvector"], table, base, cat)
+                lines += [f"\n### {table} ({base.shape[1]}-d), probes {probes}\n",
+                          "| filter | plan | recall@10 | full | ms/query | QPS | / unfiltered same index | / exact "
+                          "| filter-column index / this |",
+                          "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
                 unfiltered = {}
                 ids = np.arange(len(base))
                 for name, (where, mask_of) in FILTERS.items():
                     mask = mask_of(ids, cat)
-                    plans = [("plain", f"{table}_vf", FORCE), ("filtered", f"{table}_v", FORCE),
-                             ("exact", None, ["enable_indexscan = off"])]
-                    results = {m: run(conn, table, qs, where, hide, sets, args.probes) for m, hide, sets in plans}
+                    results = {m: run(conns[db], table, qs, where, [table + h for h in hide], sets)
+                               for m, (db, hide, sets) in plans.items()}
                     for mode, (found, ms, kind) in results.items():
                         if name == "none":
                             unfiltered[mode] = ms
-                        lines.append(f"| {name} | {kind} | {recall(found, base, qs, mask):.4f} | {ms:.2f} | "
-                                     f"{1e3 / ms:.0f} | {unfiltered.get(mode, ms) / ms:.2f}x | "
-                                     f"{results['exact'][1] / ms:.2f}x |")
-                    print("\n".join(lines[-3:]), flush=True)
+                        r, full = recall(found, base, qs, mask)
+                        lines.append(f"| {name} | {kind} | {r:.4f} | {full:.2f} | {ms:.2f} | {1e3 / ms:.0f} | "
+                                     f"{unfiltered.get(mode, ms) / ms:.2f}x | {results['exact'][1] / ms:.2f}x | "
+                                     f"{ms / results['filtered'][1]:.2f}x |")
+                    print("\n".join(lines[-len(plans):]), flush=True)
     finally:
         cluster.stop()
     m = s.machine()
