@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::attributes::Filter;
 use crate::error::{Error, Result};
-use crate::searcher::{Candidate, Neighbor, Ordered, Query, Searcher};
+use crate::searcher::{Candidate, Neighbor, Ordered, Query, Searcher, Yield};
 use crate::storage::Relation;
 
 /// How a streaming scan probes.
@@ -65,10 +65,10 @@ pub struct Scan {
     probed: usize,
     /// Tests on the rows' attributes: rows failing them are never candidates.
     filter: Filter,
-    /// Rows of the lists probed so far, and how many of them passed the filter: their ratio
-    /// is the filter's selectivity near the query.
-    scanned: usize,
-    matched: usize,
+    /// What the lists probed so far held for the filter: barren lists (no passing row) do not
+    /// count as probed, and the others' share of passing rows is the filter's selectivity near
+    /// the query.
+    found: Yield,
     /// Unreturned candidates of the probed lists, nearest on top.
     heap: BinaryHeap<Reverse<Candidate>>,
     /// Rows returned so far.
@@ -91,8 +91,7 @@ impl Scan {
             options,
             probed: 0,
             filter: Filter::new(),
-            scanned: 0,
-            matched: 0,
+            found: Yield::default(),
             heap: BinaryHeap::new(),
             returned: 0,
             rescored: 0,
@@ -105,11 +104,12 @@ impl Scan {
         Scan::with_searcher(Arc::new(Searcher::open(rel)?), query, options)
     }
 
-    /// Returns only rows whose attributes pass `filter` (see [`crate::attributes`]). The scan
-    /// reads as many lists as it would to return the rows the filter rejected as well, so that
-    /// a filter costs no recall: row number `n` that passes is returned once the lists for depth
-    /// `n / selectivity` were read, the selectivity measured on the lists read so far. Call
-    /// before the first `next`.
+    /// Returns only rows whose attributes pass `filter` (see [`crate::attributes`]). `probes`
+    /// then counts the lists that hold a passing row (a list without one is read, and its rows
+    /// tested, but it does not count), and row number `n` that passes is returned once the
+    /// lists for depth `n / selectivity` were read, the selectivity measured on the lists
+    /// holding passing rows: a filter costs little recall (bench/sql/filtered.md). Call before
+    /// the first `next`.
     pub fn with_filter(mut self, filter: Filter) -> Result<Scan> {
         if let Some(attribute) = filter.highest_attribute() {
             let stored = self.searcher.meta.attributes;
@@ -163,20 +163,27 @@ impl Scan {
     }
 
     /// Reads lists until the depth of the next row (counting the rows a filter rejects, at the
-    /// selectivity seen so far) has its lists, or `limit` lists were read.
+    /// selectivity seen so far) has its lists, not counting barren ones, or `limit` lists were
+    /// read.
     fn probe_to_depth<R: Relation>(&mut self, rel: &R, probes: usize, limit: usize) -> Result<()> {
         loop {
             let depth = if self.filter.is_empty() {
                 self.returned + 1
             } else {
-                let per_match = self.scanned.max(1) as f64 / self.matched.max(1) as f64;
+                let found = &self.found;
+                let per_match = found.scanned.max(1) as f64 / found.matched.max(1) as f64;
                 ((self.returned + 1) as f64 * per_match).ceil() as usize
             };
-            let wanted = lists_for_depth(probes, depth).min(limit);
-            if self.probed >= wanted {
+            let wanted = lists_for_depth(probes, depth);
+            let counted = if self.filter.is_empty() {
+                self.probed
+            } else {
+                self.probed - self.found.barren
+            };
+            if counted >= wanted || self.probed >= limit {
                 return Ok(());
             }
-            self.probe(rel, wanted - self.probed)?;
+            self.probe(rel, (wanted - counted).min(limit - self.probed))?;
         }
     }
 
@@ -202,7 +209,7 @@ impl Scan {
         let (searcher, query, filter) = (&self.searcher, &self.query, &self.filter);
         if let Some(codes) = &query.codes {
             // Codes give every row a bound; rows are finished as they reach the top.
-            let (scanned, matched) = searcher.code_candidates(
+            let found = searcher.code_candidates(
                 rel,
                 codes,
                 filter,
@@ -210,8 +217,7 @@ impl Scan {
                 &mut candidates,
             )?;
             self.probed += n;
-            self.scanned += scanned;
-            self.matched += matched;
+            self.found.add(found);
             self.heap = BinaryHeap::from(candidates);
             return Ok(());
         }
@@ -221,15 +227,16 @@ impl Scan {
         let wanted = REFERENCE_ROWS as usize + 2 * self.returned;
         let mut best: BinaryHeap<Ordered> = BinaryHeap::with_capacity(wanted + 1);
         let stops_early = searcher.meta.metric == crate::Metric::L2;
-        let (mut scanned, mut matched) = (0, 0);
+        let mut found = Yield::default();
         for (i, probe) in query.probes[start..start + n].iter().enumerate() {
             if let Some(next) = query.probes[start..start + n].get(i + 1) {
                 if !searcher.prefetch.is_empty() {
                     rel.prefetch(next.first, &searcher.prefetch);
                 }
             }
+            let (mut rows, mut matched) = (0, 0);
             searcher.scan_list(rel, probe.first, |block, item, vector, attributes| {
-                scanned += 1;
+                rows += 1;
                 if !filter.matches(attributes) {
                     return;
                 }
@@ -253,10 +260,10 @@ impl Scan {
                     block,
                 }))
             })?;
+            found.add_list(rows, matched);
         }
         self.probed += n;
-        self.scanned += scanned;
-        self.matched += matched;
+        self.found.add(found);
         // Heapify is O(n); only the rows actually pulled pay O(log n) each.
         self.heap = BinaryHeap::from(candidates);
         Ok(())

@@ -66,6 +66,34 @@ impl PartialEq for Neighbor {
 
 impl Eq for Neighbor {}
 
+/// What probed lists held for a filter: a list without a passing row is barren, and the rows
+/// of the others (`scanned`, of which `matched` passed) give the filter's selectivity where it
+/// matters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Yield {
+    pub(crate) scanned: usize,
+    pub(crate) matched: usize,
+    pub(crate) barren: usize,
+}
+
+impl Yield {
+    /// Counts one list of `rows` rows of which `matched` passed.
+    pub(crate) fn add_list(&mut self, rows: usize, matched: usize) {
+        if matched == 0 {
+            self.barren += 1;
+        } else {
+            self.scanned += rows;
+            self.matched += matched;
+        }
+    }
+
+    pub(crate) fn add(&mut self, other: Yield) {
+        self.scanned += other.scanned;
+        self.matched += other.matched;
+        self.barren += other.barren;
+    }
+}
+
 /// A row waiting to be returned: its score, or (`exact` false) only a lower bound of it, to be
 /// finished by reading its vector on page `block` if the row ever reaches the top.
 #[derive(Clone, Copy, Debug)]
@@ -375,7 +403,7 @@ impl Searcher {
     }
 
     /// Adds a candidate for every code of the `probes` lists whose row passes `filter` to
-    /// `out`; returns how many rows the lists hold and how many of them passed.
+    /// `out`; returns what the lists held (see [`Yield`]).
     pub(crate) fn code_candidates<R: Relation>(
         &self,
         rel: &R,
@@ -383,24 +411,26 @@ impl Searcher {
         filter: &Filter,
         probes: &[Probe],
         out: &mut Vec<Reverse<Candidate>>,
-    ) -> Result<(usize, usize)> {
+    ) -> Result<Yield> {
         let prefetch = self
             .codes
             .as_ref()
             .map_or(&[][..], |codes| &codes.prefetch[..]);
-        let (mut scanned, before) = (0, out.len());
+        let mut found = Yield::default();
         for (i, probe) in probes.iter().enumerate() {
             if let Some(next) = probes.get(i + 1) {
                 rel.prefetch(next.code_first, prefetch);
             }
+            let (mut rows, before) = (0, out.len());
             self.scan_codes(rel, probe.code_first, |item, code, attributes| {
-                scanned += 1;
+                rows += 1;
                 if filter.matches(attributes) {
                     out.push(Reverse(Candidate::of_code(query, item, code)));
                 }
             })?;
+            found.add_list(rows, out.len() - before);
         }
-        Ok((scanned, out.len() - before))
+        Ok(found)
     }
 
     /// Calls `visit(item, code, attributes)` for every item of one code chain, a page at a

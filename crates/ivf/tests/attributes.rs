@@ -207,3 +207,44 @@ fn build_with_attributes_of_two(rows: &[Vec<f32>], options: BuildOptions) -> Mem
     loader.finish(&mut |_| {}).expect("finish");
     rel
 }
+
+#[test]
+fn lists_without_a_passing_row_do_not_count_as_probes() {
+    // Eight far-apart clusters, one list each, in order of distance from the query; only the
+    // rows of the last four pass. With probes 3 the scan reads the four barren lists and then
+    // three that hold passing rows before it returns the first row: the recall probes 3 gives
+    // without a filter.
+    for codes in BOTH {
+        let mut lcg = Lcg(11);
+        let rows: Vec<Vec<f32>> = (0..8)
+            .flat_map(|c| {
+                lcg.clustered(60, DIMS, 1)
+                    .into_iter()
+                    .map(move |v| v.into_iter().map(|x| x + 40.0 * c as f32).collect())
+            })
+            .collect();
+        let rel = MemoryRelation::new();
+        let opts = BuildOptions {
+            attributes: 1,
+            ..options(8, Metric::L2, codes)
+        };
+        let mut builder = Builder::new(DIMS, opts).expect("builder");
+        rows.iter().for_each(|r| builder.sample(r).expect("sample"));
+        let mut loader = builder.train(&rel, &mut |_| {}).expect("train");
+        for (i, row) in rows.iter().enumerate() {
+            let far = int_key((i / 60 >= 4) as i64);
+            loader
+                .add_with_attributes(tid(i), row, &[Some(far)])
+                .expect("add");
+        }
+        loader.finish(&mut |_| {}).expect("finish");
+        let far = Filter::new().and(0, Test::AnyOf(vec![int_key(1)]));
+        let mut scan = Scan::new(&rel, &rows[0], ScanOptions::new(3))
+            .expect("scan")
+            .with_filter(far)
+            .expect("filter");
+        let first = scan.next(&rel).expect("next").expect("a row");
+        assert!(first.tid >= tid(240), "{codes:?}: {first:?}");
+        assert_eq!(scan.lists_probed(), 7, "{codes:?}");
+    }
+}
