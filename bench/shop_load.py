@@ -28,19 +28,19 @@ PHOTOS = [p.read_bytes() for p in sorted((ROOT / "training/reference").glob("pho
 
 
 def request(url, data=None, headers=None):
-    """One request: (status, seconds, server milliseconds or None)."""
+    """One request: (status, seconds, server milliseconds or None, body)."""
     began = time.perf_counter()
     req = urllib.request.Request(url, data=data, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=60) as response:
-            response.read()
+            body = response.read()
             status, timing = response.status, response.headers.get("Server-Timing", "")
     except urllib.error.HTTPError as e:
-        e.read()
+        body = e.read()
         status, timing = e.code, e.headers.get("Server-Timing", "")
     took = time.perf_counter() - began
     match = re.search(r"dur=([0-9.]+)", timing)
-    return status, took, float(match.group(1)) if match else None
+    return status, took, float(match.group(1)) if match else None, body
 
 
 def photo_body(photo):
@@ -68,7 +68,7 @@ def client(shop, ids, until, results, lock, seed):
         except Exception as e:  # a failed request is an error of the run, counted, not raised
             outcome = (repr(e), 0.0, None)
         with lock:
-            results.append((kind,) + outcome)
+            results.append((kind,) + outcome[:3])
 
 
 def percentile(values, p):
@@ -83,17 +83,22 @@ def main():
     parser.add_argument("--shop", required=True, help="the shop's address, e.g. http://127.0.0.1:8099/")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--ids", default="1-60000", help="product ids for product pages, as FIRST-LAST")
     args = parser.parse_args()
     shop = args.shop if args.shop.endswith("/") else args.shop + "/"
-    first, last = (int(v) for v in args.ids.split("-"))
-    ids = list(range(first, last + 1))
-    # Warm up: every pooled connection loads the models once (not part of the measurement).
-    for _ in range(8):
-        request(f"{shop}?q=warm+up"), request(f"{shop}photo", *photo_body(PHOTOS[0]))
+    # Warm up (every pooled connection loads the models once) and collect the product ids the
+    # searches list, for the product pages.
+    ids = set()
+    for words in WORDS:
+        for gender in GENDERS:
+            body = request(f"{shop}?" + urllib.parse.urlencode({"q": words, "gender": gender}))[3]
+            ids |= {int(i) for i in re.findall(rb'data-id="([0-9]+)"', body)}
+    for photo in PHOTOS:
+        request(f"{shop}photo", *photo_body(photo))
+    ids = sorted(ids)
     alone = [request(f"{shop}?" + urllib.parse.urlencode({"q": WORDS[i % len(WORDS)],
                                                          "gender": GENDERS[i % len(GENDERS)]}))
              for i in range(100)]
+    alone = [r[:3] for r in alone]
     results, lock = [], threading.Lock()
     until = time.perf_counter() + args.seconds
     threads = [threading.Thread(target=client, args=(shop, ids, until, results, lock, i))
@@ -105,7 +110,7 @@ def main():
         t.join()
     elapsed = time.perf_counter() - began
     errors = [r for r in results if r[1] != 200]
-    report = {"clients": args.clients, "seconds": round(elapsed, 1), "requests": len(results),
+    report = {"clients": args.clients, "product_ids": len(ids), "seconds": round(elapsed, 1), "requests": len(results),
               "requests_per_second": round(len(results) / elapsed, 1), "errors": len(errors),
               "error_examples": sorted({str(r[1]) for r in errors})[:5]}
     for kind in ["words", "photo", "product", "all"]:

@@ -59,7 +59,7 @@ impl From<tokio_postgres::Error> for DbError {
                 }
                 DbError::Refused(message)
             }
-            None => DbError::Unreachable(e.to_string()),
+            None => DbError::Unreachable(with_causes(&e)),
         }
     }
 }
@@ -68,9 +68,20 @@ impl From<deadpool_postgres::PoolError> for DbError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         match e {
             deadpool_postgres::PoolError::Backend(e) => DbError::from(e),
-            other => DbError::Unreachable(other.to_string()),
+            other => DbError::Unreachable(with_causes(&other)),
         }
     }
+}
+
+/// An error's message followed by its causes' ("error connecting to server: Connection refused").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }
 
 /// A product as the pages list it; score is absent where no query ranked it (a liked product).

@@ -98,6 +98,10 @@ pub async fn for_you(
         results: None,
     };
     let Some(session) = session::from_headers(&headers) else {
+        if let Some(e) = shop.unreachable().await {
+            page.notice = Some(e.explain());
+            return render(status_of(&e), &page);
+        }
         return render(StatusCode::OK, &page);
     };
     let liked = db::query_products(
