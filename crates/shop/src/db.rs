@@ -98,7 +98,7 @@ pub struct Product {
 pub const PRODUCT_COLUMNS: &str = "id, name, category, gender, price::text, score";
 
 impl Product {
-    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
+    pub fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
         Ok(Product {
             id: row.try_get(0)?,
             name: row.try_get(1)?,

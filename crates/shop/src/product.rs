@@ -8,7 +8,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::db::{self, Product};
+use crate::db::{self, Product, PRODUCT_COLUMNS};
 use crate::filters::{FilterForm, Filters};
 use crate::ranking::{ranked, Ranker};
 use crate::session;
@@ -22,10 +22,7 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Response {
     let Ok(id) = id.parse::<i32>() else {
-        return message(
-            StatusCode::NOT_FOUND,
-            Some(format!("There is no product {id}.")),
-        );
+        return no_product(id);
     };
     let filters = Filters::from_form(&form);
     let mut page = ProductPage {
@@ -37,36 +34,27 @@ pub async fn page(
     let session = session::from_headers(&headers);
     let rows = db::query(
         &shop.pool,
-        "SELECT p.id, p.name, p.category, p.gender, p.price::text, p.description,
-                EXISTS (SELECT FROM shop_likes l WHERE l.session = $2::text::uuid AND l.product_id = p.id)
-         FROM products p WHERE p.id = $1",
+        &format!(
+            "SELECT {PRODUCT_COLUMNS}, description, liked FROM (
+               SELECT p.*, NULL::float8 AS score, EXISTS (SELECT FROM shop_likes l
+                 WHERE l.session = $2::text::uuid AND l.product_id = p.id) AS liked
+               FROM products p WHERE p.id = $1) product"
+        ),
         &[&id, &session],
     )
     .await;
     let row = match rows {
         Ok(rows) => match rows.into_iter().next() {
             Some(row) => row,
-            None => {
-                return message(
-                    StatusCode::NOT_FOUND,
-                    Some(format!("There is no product {id}.")),
-                )
-            }
+            None => return no_product(id),
         },
         Err(e) => return message(status_of(&e), Some(e.explain())),
     };
     let detail = (|| -> Result<Detail, tokio_postgres::Error> {
         Ok(Detail {
-            product: Product {
-                id: row.try_get(0)?,
-                name: row.try_get(1)?,
-                category: row.try_get(2)?,
-                gender: row.try_get(3)?,
-                price: row.try_get(4)?,
-                score: None,
-            },
-            description: row.try_get(5)?,
-            liked: row.try_get(6)?,
+            product: Product::from_row(&row)?,
+            description: row.try_get(6)?,
+            liked: row.try_get(7)?,
         })
     })();
     match detail {
@@ -79,6 +67,13 @@ pub async fn page(
         Err(e) => page.notice = Some(e.explain()),
     }
     render(StatusCode::OK, &page)
+}
+
+fn no_product(id: impl std::fmt::Display) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        Some(format!("There is no product {id}.")),
+    )
 }
 
 /// The product's picture as stored (the catalog's 28x28 PNG); the page scales it up, pixelated.

@@ -7,9 +7,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::db::DbError;
 use crate::filters::{FilterForm, Filters};
 use crate::ranking::{ranked, Ranker};
-use crate::views::{render, status_of, FilterChoices, SearchPage};
+use crate::views::{render, status_of, FilterChoices, Results, SearchPage};
 use crate::web::Shop;
 
 /// The largest photo the shop passes to the database (the request body may be a little larger,
@@ -27,14 +28,7 @@ pub struct WordsQuery {
 pub async fn words(State(shop): State<Arc<Shop>>, Query(query): Query<WordsQuery>) -> Response {
     let filters = Filters::from_form(&query.filters);
     let words = query.q.unwrap_or_default().trim().to_string();
-    let mut page = SearchPage {
-        notice: None,
-        words: words.clone(),
-        link_query: filters.query_string(),
-        filters: filters.clone(),
-        choices: FilterChoices::new(shop.categories().await),
-        results: None,
-    };
+    let mut page = new_page(&shop, words.clone(), &filters).await;
     if let Some(problem) = filters.problem() {
         page.notice = Some(problem.to_string());
         return render(StatusCode::BAD_REQUEST, &page);
@@ -47,16 +41,8 @@ pub async fn words(State(shop): State<Arc<Shop>>, Query(query): Query<WordsQuery
         return render(StatusCode::OK, &page);
     }
     let heading = format!("Products for “{words}”");
-    match ranked(&shop.pool, Ranker::Text, &words, &filters, heading).await {
-        Ok(results) => {
-            page.results = Some(results);
-            render(StatusCode::OK, &page)
-        }
-        Err(e) => {
-            page.notice = Some(e.explain());
-            render(status_of(&e), &page)
-        }
-    }
+    let outcome = ranked(&shop.pool, Ranker::Text, &words, &filters, heading).await;
+    answered(page, outcome)
 }
 
 /// An uploaded photo (multipart field "photo", with the filter fields): its results
@@ -64,14 +50,7 @@ pub async fn words(State(shop): State<Arc<Shop>>, Query(query): Query<WordsQuery
 pub async fn photo(State(shop): State<Arc<Shop>>, multipart: Multipart) -> Response {
     let upload = read_upload(multipart).await;
     let filters = Filters::from_form(&upload.form);
-    let mut page = SearchPage {
-        notice: None,
-        words: String::new(),
-        link_query: filters.query_string(),
-        filters: filters.clone(),
-        choices: FilterChoices::new(shop.categories().await),
-        results: None,
-    };
+    let mut page = new_page(&shop, String::new(), &filters).await;
     let refusal = match (&upload.problem, filters.problem(), &upload.photo) {
         (Some((status, text)), _, _) => Some((*status, text.clone())),
         (None, Some(problem), _) => Some((StatusCode::BAD_REQUEST, problem.to_string())),
@@ -90,7 +69,25 @@ pub async fn photo(State(shop): State<Arc<Shop>>, multipart: Multipart) -> Respo
         "Products like your photo {name} ({} KB)",
         bytes.len().div_ceil(1024)
     );
-    match ranked(&shop.pool, Ranker::Image, &bytes, &filters, heading).await {
+    let outcome = ranked(&shop.pool, Ranker::Image, &bytes, &filters, heading).await;
+    answered(page, outcome)
+}
+
+/// The storefront with its forms filled as sent, before any answer.
+async fn new_page(shop: &Shop, words: String, filters: &Filters) -> SearchPage {
+    SearchPage {
+        notice: None,
+        words,
+        link_query: filters.query_string(),
+        filters: filters.clone(),
+        choices: FilterChoices::new(shop.categories().await),
+        results: None,
+    }
+}
+
+/// The storefront with a ranking's results, or the database's reason for having none.
+fn answered(mut page: SearchPage, outcome: Result<Results, DbError>) -> Response {
+    match outcome {
         Ok(results) => {
             page.results = Some(results);
             render(StatusCode::OK, &page)
