@@ -7,6 +7,7 @@
 #   ./fashrec.sh test     install what is missing and run every test (what CI runs)
 #   ./fashrec.sh setup    only install what is missing
 #   ./fashrec.sh install  build the extension and install it (with the models) into PostgreSQL
+#   ./fashrec.sh shop     serve the storefront over the demo database (after demo): its URL is printed
 #   ./fashrec.sh evaluate [DIR]   measure the running demo database: report in DIR (out/evaluation)
 #   ./fashrec.sh start | stop | status | psql [args]   the local cluster (127.0.0.1:$FASHREC_PORT)
 #
@@ -25,8 +26,8 @@ VENV=$DEPS/venv
 ORT_VERSION=1.32.0
 CARGO_PGRX_VERSION=0.18.1
 APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang pkg-config
-    sudo dataset-fashion-mnist unzip)
-PY_PACKAGES=(pytest==8.3.4 "psycopg[binary]==3.2.3" pgvector==0.3.6 numpy==2.1.3 matplotlib==3.11.2 pillow==13.0.0)
+    sudo dataset-fashion-mnist unzip chromium)
+PY_PACKAGES=(pytest==8.3.4 "psycopg[binary]==3.2.3" pgvector==0.3.6 numpy==2.1.3 matplotlib==3.11.2 pillow==13.0.0 playwright==1.65.2)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -185,7 +186,22 @@ Then try: ./fashrec.sh psql           (psql on database fashrec, 127.0.0.1:$PORT
           SELECT * FROM recommend_for_text('black canvas shoes', 5, for_gender => 'men');
           SELECT * FROM recommend_similar(19, 5);
           demo/queries.sql has more; README.md documents every function.
+Browse:   ./fashrec.sh shop           (the storefront over this catalog, at http://127.0.0.1:8099/)
 EOF
+}
+
+# Serves the storefront (crates/shop) over the demo database, as the role its setup SQL makes.
+shop() {
+    cluster_running || die "the local cluster is not running: ./fashrec.sh demo first"
+    local_psql -d fashrec -tAc "SELECT count(*) FROM products WHERE embedding IS NOT NULL" 2>/dev/null | grep -qv '^0$' \
+        || die "the demo database has no embedded products: ./fashrec.sh demo first"
+    say "the shop's table and role (crates/shop/sql/setup.sql)"
+    PGOPTIONS="-c client_min_messages=warning" local_psql -d fashrec -q -v ON_ERROR_STOP=1 -f "$ROOT/crates/shop/sql/setup.sql"
+    say "building the shop"
+    (cd "$ROOT" && cargo build --release -q -p fashrec-shop)
+    say "serving the shop (Ctrl-C stops it)"
+    exec "$ROOT/target/release/fashrec-shop" --url "postgresql://fashrec_shop@127.0.0.1:$PORT/fashrec" \
+        --port "${FASHREC_SHOP_PORT:-8099}"
 }
 
 # Measures the demo database into a report folder (default out/evaluation).
@@ -223,12 +239,12 @@ test_all() {
     [ "$(id -u)" = 0 ] && runas=(--runas postgres)
     cargo pgrx test pg$PG_MAJOR --profile ci "${runas[@]}" --pgdata "$pgrx_data"
     install_extension ci
-    cargo build --profile ci -p fashrec-cli
+    cargo build --profile ci -p fashrec-cli -p fashrec-shop
     say "SQL regression and client tests in fresh backends (temporary cluster)"
     local out
     out=$(mktemp -d /tmp/fashrec-regress.XXXXXX)
     chmod 777 "$out"
-    FASHREC_CLI=$ROOT/target/ci/fashrec PATH=$VENV/bin:$PATH \
+    FASHREC_CLI=$ROOT/target/ci/fashrec FASHREC_SHOP=$ROOT/target/ci/fashrec-shop PATH=$VENV/bin:$PATH \
         pg_virtualenv -v $PG_MAJOR "$ROOT/tests/run-server-tests.sh" "$out"
 }
 
@@ -237,10 +253,11 @@ case "${1:-}" in
     install) setup; install_extension ;;
     evaluate) shift; evaluate "$@" ;;
     demo) demo ;;
+    shop) shop ;;
     test) test_all ;;
     start) start ;;
     stop) stop ;;
     status) if cluster_running; then echo "running on 127.0.0.1:$PORT ($PGDATA_DIR)"; else echo "stopped"; fi ;;
     psql) shift; local_psql -d fashrec "$@" ;;
-    *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -14,4 +14,5 @@ if ! "$REGRESS" --bindir="$BIN" --inputdir="$HERE/sql" --outputdir="$OUT" \
     cat "$OUT/regression.diffs"
     exit 1
 fi
-python3 -m pytest -q -p no:cacheprovider "$HERE/integration"
+# Tests that write files (the shop's screenshots) put them under OUTPUT_DIR.
+FASHREC_TEST_OUT=$OUT python3 -m pytest -q -p no:cacheprovider "$HERE/integration"

@@ -1,5 +1,6 @@
 """Fixtures for tests against a running server (PG* environment variables, set by pg_virtualenv)."""
 import os
+import subprocess
 import uuid
 
 import psycopg
@@ -44,3 +45,19 @@ def cli():
     if not path or not os.access(path, os.X_OK):
         pytest.fail("FASHREC_CLI must point at the built fashrec binary (./fashrec.sh test sets it)")
     return path
+
+
+def load_catalog(cli, url, per_class, lists):
+    """Loads a balanced catalog (per_class products of each of the 10 categories) into the
+    database at url, computes the product vectors and builds the index as the demo does (the
+    gender modes' IN and the category checked in the index)."""
+    result = subprocess.run([cli, "load", "--url", url, "--balanced", str(per_class)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("""UPDATE products p SET embedding = e.v
+            FROM (SELECT unnest(array_agg(id)) AS id, unnest(embed_products(array_agg(image), array_agg(keywords))) AS v
+                  FROM products) e WHERE p.id = e.id""")
+        conn.execute("CREATE INDEX products_embedding_idx ON products "
+                     f"USING fashrec_ivf (gender, embedding, category) WITH (lists = {int(lists)})")
+        conn.execute("ANALYZE products")

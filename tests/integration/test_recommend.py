@@ -10,6 +10,8 @@ import psycopg
 import pytest
 from pgvector.psycopg import register_vector
 
+from conftest import load_catalog
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PICTURE_WEIGHT = json.loads((ROOT / "models" / "manifest.json").read_text())["product"]["image_weight"]
 PER_CLASS = 200
@@ -24,17 +26,9 @@ COLUMNS = ["id", "name", "category", "gender", "price", "description", "score"]
 def catalog(cli, dburl):
     """The module's database: a balanced catalog, embedded and indexed. Every fifth product plays
     a test product, so the evaluation has queries."""
-    result = subprocess.run([cli, "load", "--url", dburl, "--balanced", str(PER_CLASS)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
+    load_catalog(cli, dburl, PER_CLASS, lists=20)
     with psycopg.connect(dburl, autocommit=True) as conn:
-        conn.execute("""UPDATE products p SET embedding = e.v
-            FROM (SELECT unnest(array_agg(id)) AS id, unnest(embed_products(array_agg(image), array_agg(keywords))) AS v
-                  FROM products) e WHERE p.id = e.id""")
         conn.execute("UPDATE products SET split = 'test' WHERE id % 5 = 0")
-        # As the demo builds it: the gender modes' IN and the category checked in the index.
-        conn.execute("CREATE INDEX products_embedding_idx ON products "
-                     "USING fashrec_ivf (gender, embedding, category) WITH (lists = 20)")
         conn.execute("ANALYZE products")
     return dburl
 
