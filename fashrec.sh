@@ -99,6 +99,9 @@ install_extension() {
     # stays valid for whoever has it mapped, and new backends load the new one.
     as_root rm -f "$("$PG_CONFIG" --pkglibdir)/fashrec.so" "$("$PG_CONFIG" --pkglibdir)/fashrec_onnxruntime/libonnxruntime.so.$ORT_VERSION"
     (cd "$ROOT" && cargo pgrx install "${flags[@]}" --pg-config "$PG_CONFIG" >/dev/null)
+    # The install scripts of earlier releases (CREATE EXTENSION fashrec VERSION '0.1.0', and what
+    # ALTER EXTENSION UPDATE starts from); cargo pgrx install copies only the upgrade scripts.
+    as_root cp "$ROOT"/sql/fashrec--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
     # The models and the ONNX Runtime library go where the extension looks for them by default
     # (settings fashrec.model_dir and fashrec.onnxruntime_library override both).
     local models lib
@@ -133,15 +136,21 @@ stop() { cluster_running && as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w st
 
 local_psql() { "$PGBIN/psql" -X -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
 
-# Creates the extension in database fashrec; when the installed SQL changed since it was created
-# (a development build; there are no upgrade scripts before the first release), recreates it
-# and the demo data that depends on it.
+# Creates the extension in database fashrec, or updates it (ALTER EXTENSION fashrec UPDATE, which
+# keeps the tables, vectors and indexes) when the installed version is newer. A development build
+# whose SQL changed under the same version cannot be updated: only then are the extension and the
+# demo data that depends on it recreated.
 refresh_extension() {
-    local script stamp=$PGDATA_DIR/fashrec-extension.md5 sum
-    script="$("$PG_CONFIG" --sharedir)/extension/fashrec--$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1).sql"
+    local script stamp=$PGDATA_DIR/fashrec-extension.md5 sum version have
+    version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1)
+    script="$("$PG_CONFIG" --sharedir)/extension/fashrec--$version.sql"
     sum=$(md5sum "$script" | cut -d' ' -f1)
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$sum" ]; then
-        say "the extension's SQL changed since the demo database was made: recreating it and its data"
+    have=$(local_psql -d fashrec -tAc "SELECT extversion FROM pg_extension WHERE extname = 'fashrec'")
+    if [ -n "$have" ] && [ "$have" != "$version" ]; then
+        say "updating the extension from $have to $version (ALTER EXTENSION fashrec UPDATE)"
+        local_psql -d fashrec -qc "ALTER EXTENSION fashrec UPDATE"
+    elif [ -n "$have" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$sum" ]; then
+        say "the extension's SQL changed within version $version (a development build): recreating it and the demo data"
         PGOPTIONS="-c client_min_messages=warning" local_psql -d fashrec -qc \
             "DROP TABLE IF EXISTS products; DROP EXTENSION IF EXISTS fashrec CASCADE"
     fi
