@@ -7,6 +7,7 @@
 #   ./fashrec.sh test     install what is missing and run every test (what CI runs)
 #   ./fashrec.sh setup    only install what is missing
 #   ./fashrec.sh install  build the extension and install it (with the models) into PostgreSQL
+#   ./fashrec.sh package [PROFILE]   build target/debian/postgresql-15-fashrec_VERSION_ARCH.deb
 #   ./fashrec.sh evaluate [DIR]   measure the running demo database: report in DIR (out/evaluation)
 #   ./fashrec.sh start | stop | status | psql [args]   the local cluster (127.0.0.1:$FASHREC_PORT)
 #
@@ -113,6 +114,46 @@ install_extension() {
         as_root rm -rf "$models"
         as_root cp -r "$ROOT/models" "$models"
     fi
+}
+
+# Builds the Debian package postgresql-15-fashrec with cargo profile $1 (default release): the
+# library, its control file and SQL (with the earlier releases' install scripts and the upgrade
+# scripts), the models and the ONNX Runtime library, where the extension looks for them by
+# default. Depends on postgresql-15 and what every Debian 12 has. Its path goes to stdout.
+package_deb() {
+    local profile=${1:-release} version arch stage deb
+    version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1)
+    arch=$(dpkg --print-architecture)
+    stage=$ROOT/target/debian/postgresql-$PG_MAJOR-fashrec
+    deb=$ROOT/target/debian/postgresql-$PG_MAJOR-fashrec_${version}_$arch.deb
+    say "building the Debian package ($profile)" >&2
+    local flags=()
+    [ "$profile" = release ] || flags=(--profile "$profile")
+    rm -rf "$stage"
+    (cd "$ROOT" && cargo pgrx package "${flags[@]}" --pg-config "$PG_CONFIG" --out-dir "$stage" >/dev/null)
+    local ext lib
+    ext=$stage$("$PG_CONFIG" --sharedir)/extension
+    lib=$stage$("$PG_CONFIG" --pkglibdir)
+    cp "$ROOT"/sql/fashrec--*.sql "$ext/"
+    cp -r "$ROOT/models" "$ext/fashrec_models"
+    mkdir -p "$lib/fashrec_onnxruntime" "$stage/DEBIAN"
+    cp "$DEPS/onnxruntime/libonnxruntime.so.$ORT_VERSION" "$lib/fashrec_onnxruntime/"
+    cat > "$stage/DEBIAN/control" <<EOF
+Package: postgresql-$PG_MAJOR-fashrec
+Version: $version
+Architecture: $arch
+Maintainer: fashrec <fashrec@localhost>
+Depends: postgresql-$PG_MAJOR, libc6, libgcc-s1, libstdc++6
+Section: database
+Priority: optional
+Installed-Size: $(du -sk "$stage" | cut -f1)
+Description: multimodal product search and recommendation inside PostgreSQL $PG_MAJOR
+ The fashrec extension: a pgvector-compatible vector type, the fashrec_ivf index, embedding
+ functions running ONNX models in the backend (models and ONNX Runtime included),
+ recommendations and triggers that keep a shop table's embeddings in sync.
+EOF
+    dpkg-deb --root-owner-group -Zgzip --build "$stage" "$deb" >/dev/null
+    echo "$deb"
 }
 
 cluster_running() { [ -f "$PGDATA_DIR/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
@@ -230,6 +271,8 @@ test_all() {
     local runas=()
     [ "$(id -u)" = 0 ] && runas=(--runas postgres)
     cargo pgrx test pg$PG_MAJOR --profile ci "${runas[@]}" --pgdata "$pgrx_data"
+    say "the Debian package, installed with dpkg (then removed)"
+    "$ROOT/tests/package-test.sh" "$(package_deb ci)"
     install_extension ci
     cargo build --profile ci -p fashrec-cli
     say "SQL regression and client tests in fresh backends (temporary cluster)"
@@ -243,6 +286,7 @@ test_all() {
 case "${1:-}" in
     setup) setup ;;
     install) setup; install_extension ;;
+    package) setup; package_deb "${2:-release}" ;;
     evaluate) shift; evaluate "$@" ;;
     demo) demo ;;
     test) test_all ;;
@@ -250,5 +294,5 @@ case "${1:-}" in
     stop) stop ;;
     status) if cluster_running; then echo "running on 127.0.0.1:$PORT ($PGDATA_DIR)"; else echo "stopped"; fi ;;
     psql) shift; local_psql -d fashrec "$@" ;;
-    *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
