@@ -152,7 +152,7 @@ Description: multimodal product search and recommendation inside PostgreSQL $PG_
  functions running ONNX models in the backend (models and ONNX Runtime included),
  recommendations and triggers that keep a shop table's embeddings in sync.
 EOF
-    dpkg-deb --root-owner-group -Zgzip --build "$stage" "$deb" >/dev/null
+    dpkg-deb --root-owner-group -Zzstd --build "$stage" "$deb" >/dev/null
     echo "$deb"
 }
 
