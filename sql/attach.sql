@@ -16,14 +16,14 @@ CREATE FUNCTION fashrec_embed_statement(relation regclass, source text, key text
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN format(
-    'WITH batch AS (
+    'WITH fashrec_batch AS (
          SELECT array_agg(k) AS keys,
                 fashrec_embed_rows(%1$L, %2$L, array_agg(k)::text[], array_agg(i), %3$s, %4$L) AS vectors
          FROM (SELECT %5$I AS k, %6$I AS i, %7$s AS w, (row_number() OVER () - 1) / 1000 AS chunk
                FROM %8$s) s
          GROUP BY chunk)
      UPDATE %9$s t SET %10$I = e.v
-     FROM batch, unnest(batch.keys, batch.vectors) AS e(k, v)
+     FROM fashrec_batch b, unnest(b.keys, b.vectors) AS e(k, v)
      WHERE t.%5$I = e.k AND t.%10$I IS DISTINCT FROM e.v',
     relation::text, key, CASE WHEN words = '' THEN 'NULL::text[]' ELSE 'array_agg(w)' END, on_error,
     key, image, CASE WHEN words = '' THEN 'NULL::text' ELSE quote_ident(words) END, source,

@@ -1,7 +1,8 @@
 """fashrec_attach on a shop's own table unlike the demo's (schema shop, a text SKU key, other
 column names): a COPY of 10,000 rows is embedded in the same statement, in one model run per
 1,000 rows; an updated photo re-embeds that row only; a bad image fails the statement naming
-its SKU (or, by option, leaves its row NULL with a WARNING); detach removes the triggers."""
+its SKU (or, by option, leaves its row NULL with a WARNING); detach removes the triggers.
+fashrec_recommend on that table returns what the plain SQL query returns."""
 import gzip
 import io
 
@@ -16,12 +17,15 @@ MNIST = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 CATEGORIES = ["t-shirt", "trousers", "pullover", "dress", "coat", "sandal", "shirt", "sneaker",
               "bag", "ankle boot"]
 COLOURS = ["black", "white", "red", "navy", "beige", "green"]
+SEXES = ["men", "women", "unisex", "women"]
 SHOP = """
 CREATE SCHEMA shop;
 CREATE TABLE shop.items (
     sku text PRIMARY KEY,
     title text NOT NULL,
     blurb text,
+    sex text,
+    kind varchar,
     photo bytea,
     price_cents int,
     vec vector
@@ -45,11 +49,11 @@ PHOTOS = photos(ROWS)
 
 def item(k):
     return (f"SKU-{k:05d}", f"item {k}", f"{COLOURS[k % 6]} cotton {CATEGORIES[k % 10]}",
-            PHOTOS[k], 100 + k)
+            SEXES[k % 4], CATEGORIES[k % 10], PHOTOS[k], 100 + k)
 
 
 def copy_items(conn, items):
-    with conn.cursor().copy("COPY shop.items (sku, title, blurb, photo, price_cents) FROM STDIN") as copy:
+    with conn.cursor().copy("COPY shop.items (sku, title, blurb, sex, kind, photo, price_cents) FROM STDIN") as copy:
         for row in items:
             copy.write_row(row)
 
@@ -131,7 +135,7 @@ def test_new_text_re_embeds_and_null_clears(db, shop):
 def test_a_bad_image_fails_the_statement_naming_its_sku(db, shop):
     rows = [item(k) for k in range(3)]
     rows = [(f"NEW-{k}", *r[1:]) for k, r in enumerate(rows)]
-    rows[1] = ("NEW-BAD", "broken", "black shoe", b"not an image", 1)
+    rows[1] = ("NEW-BAD", "broken", "black shoe", "men", "sneaker", b"not an image", 1)
     with pytest.raises(psycopg.errors.InvalidParameterValue) as err:
         copy_items(db, rows)
     assert "shop.items" in str(err.value) and "sku = 'NEW-BAD'" in str(err.value)
@@ -200,3 +204,48 @@ def test_detach_removes_the_triggers_and_keeps_the_embeddings(db, shop):
     db.execute("UPDATE shop.gone SET photo = %s WHERE sku = 'A'", (PHOTOS[8],))
     got = dict(db.execute("SELECT sku, vec IS NOT NULL FROM shop.gone").fetchall())
     assert got == {"A": True, "B": False}
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_fashrec_recommend_returns_the_plain_query_s_rows(db, shop, exact):
+    db.execute("CREATE INDEX IF NOT EXISTS items_vec_idx ON shop.items USING fashrec_ivf (sex, vec, kind) "
+               "WITH (lists = 50)")
+    db.execute("ANALYZE shop.items")
+    db.execute("SET fashrec_ivf.probes = 4")
+    db.execute(f"SET enable_indexscan = {'off' if exact else 'on'}")
+    for text, gender, kind in [("black cotton dress", "women", "dress"), ("white sneaker", "men", None),
+                               ("navy coat", None, "coat"), ("bag", None, None)]:
+        genders = {"men": ["men", "unisex"], "women": ["women", "unisex"]}.get(gender)
+        plain = db.execute(
+            "SELECT sku, fashrec_similarity(vec, embed_text(%s)) FROM shop.items WHERE true"
+            + (" AND sex = ANY(%s)" if genders else "") + (" AND kind = %s" if kind else "")
+            + " ORDER BY vec <-> embed_text(%s) LIMIT 10",
+            [text] + ([genders] if genders else []) + ([kind] if kind else []) + [text]).fetchall()
+        got = db.execute("""SELECT (item).sku, score FROM fashrec_recommend(NULL::shop.items, embed_text(%s), 10,
+                                for_gender => %s, in_category => %s, embedding => 'vec', gender => 'sex',
+                                category => 'kind')""", (text, gender, kind)).fetchall()
+        assert [r[0] for r in got] == [r[0] for r in plain]
+        assert [round(r[1], 9) for r in got] == [round(r[1], 9) for r in plain]
+        assert len(got) == 10
+    plan = "\n".join(r[0] for r in db.execute(
+        "EXPLAIN SELECT sku FROM shop.items WHERE sex = ANY('{men,unisex}') AND kind = 'coat' "
+        "ORDER BY vec <-> embed_text('navy coat') LIMIT 10").fetchall())
+    assert ("items_vec_idx" in plan) != exact, plan
+    # The whole row comes back with its own types.
+    item = db.execute("SELECT (item).price_cents, pg_typeof(item)::text FROM fashrec_recommend("
+                      "NULL::shop.items, (SELECT vec FROM shop.items WHERE sku = 'SKU-09009'), 1, embedding => 'vec')"
+                      ).fetchone()
+    assert item == (9109, "shop.items")
+
+
+@pytest.mark.parametrize("call, error", [
+    ("NULL::int, embed_text('x'), embedding => 'vec'", psycopg.errors.WrongObjectType),
+    ("NULL::shop.items, embed_text('x')", psycopg.errors.UndefinedColumn),
+    ("NULL::shop.items, embed_text('x'), embedding => 'sex'", psycopg.errors.DatatypeMismatch),
+    ("NULL::shop.items, embed_text('x'), embedding => 'vec', for_gender => 'men'", psycopg.errors.UndefinedColumn),
+    ("NULL::shop.items, embed_text('x'), embedding => 'vec', for_gender => 'kids'", psycopg.errors.InvalidParameterValue),
+    ("NULL::shop.items, embed_text('x'), 0, embedding => 'vec'", psycopg.errors.InvalidParameterValue),
+])
+def test_fashrec_recommend_bad_arguments(db, shop, call, error):
+    with pytest.raises(error):
+        db.execute(f"SELECT * FROM fashrec_recommend({call})")
