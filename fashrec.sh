@@ -8,6 +8,7 @@
 #   ./fashrec.sh setup    only install what is missing
 #   ./fashrec.sh install  build the extension and install it (with the models) into PostgreSQL
 #   ./fashrec.sh shop     serve the storefront over the demo database (after demo): its URL is printed
+#   ./fashrec.sh package [PROFILE]   build target/debian/postgresql-15-fashrec_VERSION_ARCH.deb
 #   ./fashrec.sh evaluate [DIR]   measure the running demo database: report in DIR (out/evaluation)
 #   ./fashrec.sh start | stop | status | psql [args]   the local cluster (127.0.0.1:$FASHREC_PORT)
 #
@@ -100,6 +101,9 @@ install_extension() {
     # stays valid for whoever has it mapped, and new backends load the new one.
     as_root rm -f "$("$PG_CONFIG" --pkglibdir)/fashrec.so" "$("$PG_CONFIG" --pkglibdir)/fashrec_onnxruntime/libonnxruntime.so.$ORT_VERSION"
     (cd "$ROOT" && cargo pgrx install "${flags[@]}" --pg-config "$PG_CONFIG" >/dev/null)
+    # The install scripts of earlier releases (CREATE EXTENSION fashrec VERSION '0.1.0', and what
+    # ALTER EXTENSION UPDATE starts from); cargo pgrx install copies only the upgrade scripts.
+    as_root cp "$ROOT"/sql/fashrec--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
     # The models and the ONNX Runtime library go where the extension looks for them by default
     # (settings fashrec.model_dir and fashrec.onnxruntime_library override both).
     local models lib
@@ -111,6 +115,46 @@ install_extension() {
         as_root rm -rf "$models"
         as_root cp -r "$ROOT/models" "$models"
     fi
+}
+
+# Builds the Debian package postgresql-15-fashrec with cargo profile $1 (default release): the
+# library, its control file and SQL (with the earlier releases' install scripts and the upgrade
+# scripts), the models and the ONNX Runtime library, where the extension looks for them by
+# default. Depends on postgresql-15 and what every Debian 12 has. Its path goes to stdout.
+package_deb() {
+    local profile=${1:-release} version arch stage deb
+    version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1)
+    arch=$(dpkg --print-architecture)
+    stage=$ROOT/target/debian/postgresql-$PG_MAJOR-fashrec
+    deb=$ROOT/target/debian/postgresql-$PG_MAJOR-fashrec_${version}_$arch.deb
+    say "building the Debian package ($profile)" >&2
+    local flags=()
+    [ "$profile" = release ] || flags=(--profile "$profile")
+    rm -rf "$stage"
+    (cd "$ROOT" && cargo pgrx package "${flags[@]}" --pg-config "$PG_CONFIG" --out-dir "$stage" >/dev/null)
+    local ext lib
+    ext=$stage$("$PG_CONFIG" --sharedir)/extension
+    lib=$stage$("$PG_CONFIG" --pkglibdir)
+    cp "$ROOT"/sql/fashrec--*.sql "$ext/"
+    cp -r "$ROOT/models" "$ext/fashrec_models"
+    mkdir -p "$lib/fashrec_onnxruntime" "$stage/DEBIAN"
+    cp "$DEPS/onnxruntime/libonnxruntime.so.$ORT_VERSION" "$lib/fashrec_onnxruntime/"
+    cat > "$stage/DEBIAN/control" <<EOF
+Package: postgresql-$PG_MAJOR-fashrec
+Version: $version
+Architecture: $arch
+Maintainer: fashrec <fashrec@localhost>
+Depends: postgresql-$PG_MAJOR, libc6, libgcc-s1, libstdc++6
+Section: database
+Priority: optional
+Installed-Size: $(du -sk "$stage" | cut -f1)
+Description: multimodal product search and recommendation inside PostgreSQL $PG_MAJOR
+ The fashrec extension: a pgvector-compatible vector type, the fashrec_ivf index, embedding
+ functions running ONNX models in the backend (models and ONNX Runtime included),
+ recommendations and triggers that keep a shop table's embeddings in sync.
+EOF
+    dpkg-deb --root-owner-group -Zzstd --build "$stage" "$deb" >/dev/null
+    echo "$deb"
 }
 
 cluster_running() { [ -f "$PGDATA_DIR/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
@@ -134,15 +178,21 @@ stop() { cluster_running && as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w st
 
 local_psql() { "$PGBIN/psql" -X -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
 
-# Creates the extension in database fashrec; when the installed SQL changed since it was created
-# (a development build; there are no upgrade scripts before the first release), recreates it
-# and the demo data that depends on it.
+# Creates the extension in database fashrec, or updates it (ALTER EXTENSION fashrec UPDATE, which
+# keeps the tables, vectors and indexes) when the installed version is newer. A development build
+# whose SQL changed under the same version cannot be updated: only then are the extension and the
+# demo data that depends on it recreated.
 refresh_extension() {
-    local script stamp=$PGDATA_DIR/fashrec-extension.md5 sum
-    script="$("$PG_CONFIG" --sharedir)/extension/fashrec--$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1).sql"
+    local script stamp=$PGDATA_DIR/fashrec-extension.md5 sum version have
+    version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1)
+    script="$("$PG_CONFIG" --sharedir)/extension/fashrec--$version.sql"
     sum=$(md5sum "$script" | cut -d' ' -f1)
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$sum" ]; then
-        say "the extension's SQL changed since the demo database was made: recreating it and its data"
+    have=$(local_psql -d fashrec -tAc "SELECT extversion FROM pg_extension WHERE extname = 'fashrec'")
+    if [ -n "$have" ] && [ "$have" != "$version" ]; then
+        say "updating the extension from $have to $version (ALTER EXTENSION fashrec UPDATE)"
+        local_psql -d fashrec -qc "ALTER EXTENSION fashrec UPDATE"
+    elif [ -n "$have" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$sum" ]; then
+        say "the extension's SQL changed within version $version (a development build): recreating it and the demo data"
         PGOPTIONS="-c client_min_messages=warning" local_psql -d fashrec -qc \
             "DROP TABLE IF EXISTS products; DROP EXTENSION IF EXISTS fashrec CASCADE"
     fi
@@ -238,6 +288,8 @@ test_all() {
     local runas=()
     [ "$(id -u)" = 0 ] && runas=(--runas postgres)
     cargo pgrx test pg$PG_MAJOR --profile ci "${runas[@]}" --pgdata "$pgrx_data"
+    say "the Debian package, installed with dpkg (then removed)"
+    "$ROOT/tests/package-test.sh" "$(package_deb ci)"
     install_extension ci
     cargo build --profile ci -p fashrec-cli -p fashrec-shop
     say "SQL regression and client tests in fresh backends (temporary cluster)"
@@ -251,6 +303,7 @@ test_all() {
 case "${1:-}" in
     setup) setup ;;
     install) setup; install_extension ;;
+    package) setup; package_deb "${2:-release}" ;;
     evaluate) shift; evaluate "$@" ;;
     demo) demo ;;
     shop) shop ;;
@@ -259,5 +312,5 @@ case "${1:-}" in
     stop) stop ;;
     status) if cluster_running; then echo "running on 127.0.0.1:$PORT ($PGDATA_DIR)"; else echo "stopped"; fi ;;
     psql) shift; local_psql -d fashrec "$@" ;;
-    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
 
 ::pgrx::pg_module_magic!(name, version);
 
+mod attach;
 mod embed;
 mod error;
 mod evaluate;

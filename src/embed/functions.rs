@@ -7,7 +7,7 @@ use fashrec_embed::DecodeLimits;
 use pgrx::prelude::*;
 
 /// Lets a query cancel or statement_timeout stop the work between images.
-fn check_interrupts() {
+pub(super) fn check_interrupts() {
     pgrx::check_for_interrupts!();
 }
 

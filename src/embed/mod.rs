@@ -3,6 +3,7 @@
 
 mod functions;
 mod models;
+mod rows;
 pub mod settings;
 
 pgrx::extension_sql_file!(

@@ -169,49 +169,90 @@ impl Pipeline {
         limits: DecodeLimits,
         between: &mut dyn FnMut(),
     ) -> Result<Vec<ImageOutput>, EmbedError> {
+        self.embed_image_batches(images, limits, between, true)?
+            .into_iter()
+            .collect()
+    }
+
+    /// embed_images with each image's own outcome, so that a batch of rows can name the row whose
+    /// image cannot be read; a model failure still fails them all.
+    pub fn embed_images_each(
+        &mut self,
+        images: &[&[u8]],
+        limits: DecodeLimits,
+        between: &mut dyn FnMut(),
+    ) -> Result<Vec<Result<ImageOutput, EmbedError>>, ModelError> {
+        self.embed_image_batches(images, limits, between, false)
+    }
+
+    /// Decodes and runs `images` IMAGE_BATCH at a time. With `stop_at_bad`, the first image that
+    /// cannot be read ends the work and is the last (and only failed) outcome returned.
+    fn embed_image_batches(
+        &mut self,
+        images: &[&[u8]],
+        limits: DecodeLimits,
+        between: &mut dyn FnMut(),
+        stop_at_bad: bool,
+    ) -> Result<Vec<Result<ImageOutput, EmbedError>>, ModelError> {
         let Self {
             manifest, image, ..
         } = self;
         let m = &manifest.image;
-        let mut outputs = Vec::with_capacity(images.len());
+        let mut outcomes = Vec::with_capacity(images.len());
         for chunk in images.chunks(IMAGE_BATCH) {
-            let mut batch = Array4::<f32>::zeros((chunk.len(), 1, CANVAS, CANVAS));
-            for (i, bytes) in chunk.iter().enumerate() {
+            let mut pixels = Vec::with_capacity(chunk.len());
+            for bytes in chunk {
                 between();
-                let pixels = canonical(&luma(&decode_image(bytes, limits)?), &m.preprocessing)?;
-                for (dst, src) in batch
+                let canvas = decode_image(bytes, limits)
+                    .map_err(EmbedError::from)
+                    .and_then(|img| Ok(canonical(&luma(&img), &m.preprocessing)?));
+                if stop_at_bad {
+                    if let Err(bad) = canvas {
+                        outcomes.push(Err(bad));
+                        return Ok(outcomes);
+                    }
+                }
+                pixels.push(canvas);
+            }
+            let good = pixels.iter().filter(|p| p.is_ok()).count();
+            let mut batch = Array4::<f32>::zeros((good, 1, CANVAS, CANVAS));
+            for (i, canvas) in pixels.iter().flatten().enumerate() {
+                for (dst, &src) in batch
                     .slice_mut(ndarray::s![i, 0, .., ..])
                     .iter_mut()
-                    .zip(pixels)
+                    .zip(canvas)
                 {
                     *dst = src;
                 }
             }
-            let batch = batch.into_dyn();
-            let run = image.run(
-                &[Input::F32(&m.input, batch.view())],
-                &[&m.embedding_output, &m.logits_output],
-            )?;
-            for i in 0..chunk.len() {
-                outputs.push(ImageOutput {
-                    embedding: normalized(
-                        run[0]
+            let run = if good > 0 {
+                image.run(
+                    &[Input::F32(&m.input, batch.into_dyn().view())],
+                    &[&m.embedding_output, &m.logits_output],
+                )?
+            } else {
+                Vec::new()
+            };
+            let mut i = 0;
+            for canvas in pixels {
+                outcomes.push(canvas.map(|_| {
+                    let row = |k: usize| -> Vec<f32> {
+                        run[k]
                             .index_axis(ndarray::Axis(0), i)
                             .iter()
                             .copied()
-                            .collect(),
-                    ),
-                    probabilities: softmax(
-                        &run[1]
-                            .index_axis(ndarray::Axis(0), i)
-                            .iter()
-                            .copied()
-                            .collect::<Vec<_>>(),
-                    ),
-                });
+                            .collect()
+                    };
+                    let out = ImageOutput {
+                        embedding: normalized(row(0)),
+                        probabilities: softmax(&row(1)),
+                    };
+                    i += 1;
+                    out
+                }));
             }
         }
-        Ok(outputs)
+        Ok(outcomes)
     }
 
     /// One image's output, from the recent results when the same bytes were embedded lately.
