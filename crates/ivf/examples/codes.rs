@@ -15,30 +15,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use common::{
-    fmnist_images, recall_at, row_of, search_recall, seconds, Args, Gauss, Timer, Vectors,
+    first_rows, fmnist_images, project, recall_at, search_recall, seconds, Args, Gauss, Timer,
+    Vectors,
 };
 use fashrec_ivf::{
     inspect, BuildOptions, Codes, MemoryRelation, Metric, Scan, ScanOptions, Searcher,
 };
-
-/// `vectors` times a fixed N(0, 1) matrix of `dims` rows, each result scaled to unit length.
-fn project(vectors: &Vectors, matrix: &[f32], dims: usize) -> Vectors {
-    let mut data = Vec::with_capacity(vectors.len() * dims);
-    for i in 0..vectors.len() {
-        let row = vectors.row(i);
-        let start = data.len();
-        data.extend(
-            matrix
-                .chunks_exact(vectors.dims)
-                .map(|m| fashrec_distance::dot(m, row)),
-        );
-        let norm = fashrec_distance::norm_squared(&data[start..]).sqrt();
-        data[start..]
-            .iter_mut()
-            .for_each(|x| *x /= norm.max(f32::MIN_POSITIVE));
-    }
-    Vectors { dims, data }
-}
 
 /// One of the two indexes.
 struct Variant {
@@ -62,13 +44,7 @@ fn stream_recall(
         let options = ScanOptions::new(probes);
         let mut scan =
             Scan::with_searcher(variant.searcher.clone(), queries.row(qi), options).expect("scan");
-        let mut got = Vec::with_capacity(k);
-        while got.len() < k {
-            match scan.next(&variant.rel).expect("scan") {
-                Some(n) => got.push(row_of(n.tid)),
-                None => break,
-            }
-        }
+        let got = first_rows(&mut scan, &variant.rel, k);
         total += recall_at(&got, slot, k);
         rescored += scan.rows_rescored();
     }

@@ -13,28 +13,22 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{fmnist_images, fmnist_labels, ground_truth, recall_at, row_of, tid, Args, Gauss};
-use common::{Timer, Vectors};
+use common::{first_rows, project, Timer};
+use common::{fmnist_images, fmnist_labels, ground_truth, recall_at, tid, Args, Gauss};
 use fashrec_ivf::attributes::int_key;
 use fashrec_ivf::{BuildOptions, Builder, Filter, MemoryRelation, Metric, Scan, ScanOptions};
 use fashrec_ivf::{Searcher, Test};
 
 /// A random projection to `dims` dimensions, each row scaled to unit length (the 64-d table of
-/// bench/sql/filtered.py).
-fn project(v: &Vectors, dims: usize) -> Vectors {
+/// bench/sql/filtered.py): N(0, 1) entries drawn input dimension by input dimension.
+fn projection(from: usize, dims: usize) -> Vec<f32> {
     let mut g = Gauss(7);
-    let m: Vec<f32> = (0..v.dims * dims).map(|_| g.normal() as f32).collect();
-    let mut data = Vec::with_capacity(v.len() * dims);
-    for i in 0..v.len() {
-        let row = v.row(i);
-        let mut out: Vec<f32> = (0..dims)
-            .map(|j| (0..v.dims).map(|k| row[k] * m[k * dims + j]).sum())
-            .collect();
-        let norm = out.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-        out.iter_mut().for_each(|x| *x /= norm);
-        data.extend(out);
-    }
-    Vectors { dims, data }
+    let drawn: Vec<f32> = (0..from * dims).map(|_| g.normal() as f32).collect();
+    // `project` wants one row of `from` weights per output dimension.
+    (0..dims)
+        .flat_map(|j| (0..from).map(move |k| (k, j)))
+        .map(|(k, j)| drawn[k * dims + j])
+        .collect()
 }
 
 fn main() {
@@ -51,8 +45,9 @@ fn main() {
     let mut queries = fmnist_images("t10k");
     queries.data.truncate(query_count * queries.dims);
     if dims != base.dims {
-        base = project(&base, dims);
-        queries = project(&queries, dims);
+        let matrix = projection(base.dims, dims);
+        base = project(&base, &matrix, dims);
+        queries = project(&queries, &matrix, dims);
     }
 
     let rel = MemoryRelation::new();
@@ -126,13 +121,7 @@ fn main() {
                     Scan::with_searcher(searcher.clone(), queries.row(qi), ScanOptions::new(p))
                         .and_then(|s| s.with_filter(filter.clone()))
                         .expect("scan");
-                let mut got = Vec::with_capacity(k);
-                while got.len() < k {
-                    match scan.next(&rel).expect("scan") {
-                        Some(n) => got.push(row_of(n.tid)),
-                        None => break,
-                    }
-                }
+                let got = first_rows(&mut scan, &rel, k);
                 recall += recall_at(&got, expected, k);
                 probed += scan.lists_probed();
                 rescored += scan.rows_rescored();

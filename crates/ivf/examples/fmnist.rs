@@ -11,8 +11,8 @@ mod common;
 use std::time::Instant;
 
 use common::{
-    exact_scan, fmnist_images, recall_at, row_of, search_recall, seconds, timed_ground_truth, Args,
-    Timer,
+    exact_scan, first_rows, fmnist_images, recall_at, row_of, search_recall, seconds,
+    timed_ground_truth, Args, Timer,
 };
 use std::sync::Arc;
 
@@ -136,13 +136,7 @@ fn main() {
             let mut scan =
                 Scan::with_searcher(searcher.clone(), queries.row(qi), ScanOptions::new(p))
                     .expect("scan");
-            let mut got = Vec::with_capacity(k);
-            while got.len() < k {
-                match scan.next(&rel).expect("scan") {
-                    Some(n) => got.push(row_of(n.tid)),
-                    None => break,
-                }
-            }
+            let got = first_rows(&mut scan, &rel, k);
             total += recall_at(&got, slot, k);
         }
         let (wall, cpu) = timer.stop();

@@ -16,7 +16,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{recall_at, row_of, seconds, tid, Args, Timer, Vectors};
+use common::{first_rows, recall_at, seconds, tid, Args, Timer, Vectors};
 use fashrec_ivf::{build, BuildOptions, MemoryRelation, Metric, Scan, ScanOptions, Searcher};
 
 const K: usize = 10;
@@ -64,14 +64,7 @@ fn main() {
     let nearest = |qi: usize, p: u32| -> Vec<usize> {
         let mut scan = Scan::with_searcher(searcher.clone(), queries.row(qi), ScanOptions::new(p))
             .expect("scan");
-        let mut got = Vec::with_capacity(K);
-        while got.len() < K {
-            match scan.next(&rel).expect("scan") {
-                Some(n) => got.push(row_of(n.tid)),
-                None => break,
-            }
-        }
-        got
+        first_rows(&mut scan, &rel, K)
     };
 
     // One pass over every query for recall (it also warms the caches), then timed rounds.

@@ -86,6 +86,41 @@ pub fn build_rows(
     fashrec_ivf::build(rel, base.dims, options, rows, &mut |_| {}).expect("build")
 }
 
+/// `vectors` times a fixed N(0, 1) matrix of `dims` rows, each result scaled to unit length.
+pub fn project(vectors: &Vectors, matrix: &[f32], dims: usize) -> Vectors {
+    let mut data = Vec::with_capacity(vectors.len() * dims);
+    for i in 0..vectors.len() {
+        let row = vectors.row(i);
+        let start = data.len();
+        data.extend(
+            matrix
+                .chunks_exact(vectors.dims)
+                .map(|m| fashrec_distance::dot(m, row)),
+        );
+        let norm = fashrec_distance::norm_squared(&data[start..]).sqrt();
+        data[start..]
+            .iter_mut()
+            .for_each(|x| *x /= norm.max(f32::MIN_POSITIVE));
+    }
+    Vectors { dims, data }
+}
+
+/// The row numbers of the first `k` rows a streaming scan returns (fewer if it runs out).
+pub fn first_rows<R: fashrec_ivf::Relation>(
+    scan: &mut fashrec_ivf::Scan,
+    rel: &R,
+    k: usize,
+) -> Vec<usize> {
+    let mut got = Vec::with_capacity(k);
+    while got.len() < k {
+        match scan.next(rel).expect("scan") {
+            Some(n) => got.push(row_of(n.tid)),
+            None => break,
+        }
+    }
+    got
+}
+
 /// Row number to tid and back: 256 rows per heap block, like a real table would spread them.
 pub fn tid(row: usize) -> Tid {
     Tid::new((row / 256) as u32, (row % 256 + 1) as u16)
