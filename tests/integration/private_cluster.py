@@ -1,4 +1,5 @@
 """A private PostgreSQL cluster that a test may crash: started, stopped and killed at will."""
+import contextlib
 import os
 import shutil
 import signal
@@ -16,6 +17,18 @@ def as_postgres(args):
     if os.geteuid() == 0:
         args = ["sudo", "-u", "postgres"] + args
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def until_killed(errors):
+    """For a worker thread's loop: the server dying under it ends the loop quietly (what it was
+    doing is left undecided); any other failure is recorded in `errors`, the test's failure."""
+    try:
+        yield
+    except psycopg.OperationalError:
+        pass
+    except Exception as e:  # noqa: BLE001
+        errors.append(repr(e))
 
 
 class Cluster:

@@ -10,10 +10,9 @@ import random
 import threading
 import time
 
-import psycopg
 import pytest
 
-from private_cluster import Cluster
+from private_cluster import Cluster, until_killed
 
 DIMS = 16
 
@@ -42,30 +41,20 @@ def setup_table(conn):
 def inserter(cluster, worker, acknowledged, stop, errors):
     rng = random.Random(1000 + worker)  # not the seed of the initial rows: no equal vectors
     next_id = 1_000_000 * (worker + 1)
-    try:
-        with cluster.connect() as conn:
-            while not stop.is_set():
-                conn.execute("INSERT INTO items VALUES (%s, %s)", (next_id, vector(rng)))
-                acknowledged.append(next_id)
-                next_id += 1
-    except psycopg.OperationalError:
-        pass  # the server was killed under us
-    except Exception as e:  # noqa: BLE001 - any other failure is the test's failure
-        errors.append(repr(e))
+    with until_killed(errors), cluster.connect() as conn:
+        while not stop.is_set():
+            conn.execute("INSERT INTO items VALUES (%s, %s)", (next_id, vector(rng)))
+            acknowledged.append(next_id)
+            next_id += 1
 
 
 def searcher(cluster, worker, stop, errors, counts):
     rng = random.Random(100 + worker)
-    try:
-        with cluster.connect() as conn:
-            conn.execute("SET fashrec_ivf.probes = 4")
-            while not stop.is_set():
-                rows = conn.execute("SELECT id FROM items ORDER BY v <-> %s LIMIT 10", (vector(rng),)).fetchall()
-                counts.append(len(rows))
-    except psycopg.OperationalError:
-        pass
-    except Exception as e:  # noqa: BLE001
-        errors.append(repr(e))
+    with until_killed(errors), cluster.connect() as conn:
+        conn.execute("SET fashrec_ivf.probes = 4")
+        while not stop.is_set():
+            rows = conn.execute("SELECT id FROM items ORDER BY v <-> %s LIMIT 10", (vector(rng),)).fetchall()
+            counts.append(len(rows))
 
 
 def run_workers(cluster, seconds, kill):

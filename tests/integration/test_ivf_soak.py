@@ -20,10 +20,9 @@ import random
 import threading
 import time
 
-import psycopg
 import pytest
 
-from private_cluster import Cluster
+from private_cluster import Cluster, until_killed
 
 DIMS = 16
 LISTS = 8
@@ -91,14 +90,9 @@ class Worker:
         self.uncertain.discard(row_id)
 
     def run(self, cluster, stop, errors):
-        try:
-            with cluster.connect() as conn:
-                while not stop.is_set():
-                    self.step(conn)
-        except psycopg.OperationalError:
-            pass  # killed under us: the operation in flight stays uncertain
-        except Exception as e:  # noqa: BLE001 - any other failure is the test's failure
-            errors.append(repr(e))
+        with until_killed(errors), cluster.connect() as conn:
+            while not stop.is_set():
+                self.step(conn)
 
     def settle(self, conn):
         """After recovery: what the server kept of each uncertain operation becomes committed."""
@@ -111,33 +105,23 @@ class Worker:
 
 def searcher(cluster, number, stop, errors, counts):
     rng = random.Random(100 + number)
-    try:
-        with cluster.connect() as conn:
-            conn.execute("SET fashrec_ivf.probes = 2")
-            conn.execute("SET enable_seqscan = off")
-            while not stop.is_set():
-                genders = rng.sample(GENDERS, rng.randint(1, 2))
-                c, most = rng.randrange(CATEGORIES), rng.uniform(20, 200)
-                rows = conn.execute(
-                    "SELECT gender, category, price FROM items WHERE gender = ANY(%s) AND category = %s::int "
-                    "AND price <= %s::numeric ORDER BY v <-> %s LIMIT 10", (genders, c, most, vector(rng))).fetchall()
-                assert all(g in genders and cat == c and float(p) <= most for g, cat, p in rows), rows
-                counts.append(len(rows))
-    except psycopg.OperationalError:
-        pass
-    except Exception as e:  # noqa: BLE001
-        errors.append(repr(e))
+    with until_killed(errors), cluster.connect() as conn:
+        conn.execute("SET fashrec_ivf.probes = 2")
+        conn.execute("SET enable_seqscan = off")
+        while not stop.is_set():
+            genders = rng.sample(GENDERS, rng.randint(1, 2))
+            c, most = rng.randrange(CATEGORIES), rng.uniform(20, 200)
+            rows = conn.execute(
+                "SELECT gender, category, price FROM items WHERE gender = ANY(%s) AND category = %s::int "
+                "AND price <= %s::numeric ORDER BY v <-> %s LIMIT 10", (genders, c, most, vector(rng))).fetchall()
+            assert all(g in genders and cat == c and float(p) <= most for g, cat, p in rows), rows
+            counts.append(len(rows))
 
 
 def vacuumer(cluster, stop, errors):
-    try:
-        with cluster.connect() as conn:
-            while not stop.wait(0.7):
-                conn.execute("VACUUM items")
-    except psycopg.OperationalError:
-        pass
-    except Exception as e:  # noqa: BLE001
-        errors.append(repr(e))
+    with until_killed(errors), cluster.connect() as conn:
+        while not stop.wait(0.7):
+            conn.execute("VACUUM items")
 
 
 def assert_sound(conn, workers):
