@@ -259,3 +259,28 @@ ALTER OPERATOR FAMILY float4_filter_ops USING fashrec_ivf ADD
 ALTER OPERATOR FAMILY float8_filter_ops USING fashrec_ivf ADD
     OPERATOR 1 < (float8, float4), OPERATOR 2 <= (float8, float4), OPERATOR 3 = (float8, float4),
     OPERATOR 4 >= (float8, float4), OPERATOR 5 > (float8, float4);
+
+-- fashrec_ivf_info reports the pages of the lists' summaries of the filter columns (a filtered
+-- scan skips a list whose summary rules out every row); indexes built by 0.1.0 have none until
+-- REINDEX, and are scanned as before.
+DROP FUNCTION fashrec_ivf_info(regclass);
+CREATE FUNCTION "fashrec_ivf_info"(
+	"index" regclass /* pgrx :: PgRelation */
+) RETURNS TABLE (
+	"lists" INT,  /* i32 */
+	"dims" INT,  /* i32 */
+	"metric" TEXT,  /* & '_ str */
+	"rows" bigint,  /* i64 */
+	"blocks" bigint,  /* i64 */
+	"empty_lists" INT,  /* i32 */
+	"imbalance" double precision,  /* f64 */
+	"coefficient_of_variation" double precision,  /* f64 */
+	"codes" bool,  /* bool */
+	"code_pages" bigint,  /* i64 */
+	"filter_columns" INT,  /* i32 */
+	"summary_pages" bigint  /* i64 */
+)
+STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fashrec_ivf_info_wrapper';
+COMMENT ON FUNCTION fashrec_ivf_info(regclass) IS 'Shape of a fashrec_ivf index: lists, dims, metric, rows, blocks, empty lists, imbalance (largest list / mean) and coefficient of variation of list sizes, whether the lists have one-byte codes (scanned before the vectors) and their pages, how many filter columns the index holds after the vector, and the pages of its lists'' summaries of those columns (0 for an index built by release 0.1.0: REINDEX gives it summaries, which let filtered scans skip lists). REINDEX when imbalance grows far above 1.';

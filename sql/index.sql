@@ -76,6 +76,6 @@ CREATE OPERATOR CLASS text_filter_ops
     DEFAULT FOR TYPE text USING fashrec_ivf AS
     OPERATOR 3 = (text, text);
 
-COMMENT ON FUNCTION fashrec_ivf_info(regclass) IS 'Shape of a fashrec_ivf index: lists, dims, metric, rows, blocks, empty lists, imbalance (largest list / mean) and coefficient of variation of list sizes, whether the lists have one-byte codes (scanned before the vectors) and their pages, and how many filter columns the index holds after the vector. REINDEX when imbalance grows far above 1.';
+COMMENT ON FUNCTION fashrec_ivf_info(regclass) IS 'Shape of a fashrec_ivf index: lists, dims, metric, rows, blocks, empty lists, imbalance (largest list / mean) and coefficient of variation of list sizes, whether the lists have one-byte codes (scanned before the vectors) and their pages, how many filter columns the index holds after the vector, and the pages of its lists'' summaries of those columns (0 for an index built by release 0.1.0: REINDEX gives it summaries, which let filtered scans skip lists). REINDEX when imbalance grows far above 1.';
 COMMENT ON FUNCTION fashrec_ivf_lists(regclass) IS 'Every list of a fashrec_ivf index with its rows, pages and code pages.';
 COMMENT ON FUNCTION fashrec_ivf_check(regclass) IS 'Verifies a fashrec_ivf index: well-formed pages, every table row with a non-NULL vector indexed exactly once.';

@@ -66,6 +66,7 @@ fn fashrec_ivf_info(
         name!(codes, bool),
         name!(code_pages, i64),
         name!(filter_columns, i32),
+        name!(summary_pages, i64),
     ),
 > {
     let open = OpenIndex::open(index.oid());
@@ -82,6 +83,7 @@ fn fashrec_ivf_info(
         info.meta.has_codes(),
         info.code_pages.iter().map(|&p| i64::from(p)).sum(),
         info.meta.attributes as i32,
+        i64::from(info.meta.summary_pages()),
     ))
 }
 
@@ -252,6 +254,12 @@ fn fashrec_ivf_check(
         problems.push(format!(
             "{} items are not in the list of their nearest centroid",
             report.misplaced
+        ));
+    }
+    if report.undercounted_lists > 0 {
+        problems.push(format!(
+            "{} lists have filter summaries that miss some of their rows (filtered scans could skip them): REINDEX",
+            report.undercounted_lists
         ));
     }
     if missing > 0 {

@@ -42,6 +42,30 @@ pub fn encode(values: &[Option<u64>], out: &mut Vec<u8>) {
     }
 }
 
+/// The keys of a row's `attributes` attributes stored as `stored` (`None`: NULL, or missing).
+pub(crate) fn stored_keys(
+    stored: &[u8],
+    attributes: usize,
+) -> impl Iterator<Item = Option<u64>> + '_ {
+    let nulls = stored_word(stored, 0).unwrap_or(u64::MAX);
+    (0..attributes).map(move |a| {
+        if nulls >> a & 1 == 1 {
+            None
+        } else {
+            stored_word(stored, a + 1)
+        }
+    })
+}
+
+/// Word `i` of a row's stored attributes (0: the NULL bits; `a + 1`: attribute `a`'s key).
+#[inline]
+fn stored_word(stored: &[u8], i: usize) -> Option<u64> {
+    stored
+        .get(i * 8..i * 8 + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_ne_bytes)
+}
+
 /// The key of an integer (any width), ordered as the integers are.
 pub fn int_key(value: i64) -> u64 {
     (value as u64) ^ (1 << 63)
@@ -117,6 +141,11 @@ impl Filter {
         self.tests.is_empty()
     }
 
+    /// The tests, each with the attribute it reads.
+    pub(crate) fn tests(&self) -> &[(usize, Test)] {
+        &self.tests
+    }
+
     /// The highest attribute a test reads, if any.
     pub(crate) fn highest_attribute(&self) -> Option<usize> {
         self.tests.iter().map(|(a, _)| *a).max()
@@ -127,17 +156,12 @@ impl Filter {
         if self.tests.is_empty() {
             return true;
         }
-        let word = |i: usize| {
-            stored
-                .get(i * 8..i * 8 + 8)
-                .map(|b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
-        };
-        let nulls = word(0).unwrap_or(u64::MAX);
+        let nulls = stored_word(stored, 0).unwrap_or(u64::MAX);
         self.tests.iter().all(|(attribute, test)| {
             if nulls >> attribute & 1 == 1 {
                 return false;
             }
-            let Some(key) = word(attribute + 1) else {
+            let Some(key) = stored_word(stored, attribute + 1) else {
                 return false;
             };
             match test {

@@ -21,7 +21,7 @@
 use crate::assign::Assigner;
 use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::error::{Error, Result};
-use crate::item::{CodeItem, ItemHeader, ListHead, RowItem, Tid};
+use crate::item::{CodeItem, ItemHeader, ListHead, RowItem, SummaryItem, Tid};
 use crate::kmeans::{self, KMeansOptions, Reservoir};
 use crate::meta::Meta;
 use crate::metric::{Metric, L2_CHUNK};
@@ -29,6 +29,7 @@ use crate::page::{Element, Layout, Page, PageKind, PAGE_SIZE};
 use crate::parallel::{default_threads, map_chunks};
 use crate::quantizer::{CodeTerms, Quantizer};
 use crate::storage::{Relation, WriteSet};
+use crate::summary;
 
 /// With fewer sampled rows per list than this, recall is poor until the index is rebuilt.
 pub const LOW_DATA_ROWS_PER_LIST: u64 = 10;
@@ -289,6 +290,18 @@ impl Builder {
                 })?;
             }
         }
+        if let Some(region) = self.meta.summaries {
+            let empty = region.empty();
+            for index in 0..region.pages {
+                write_new_page(rel, region.first + index, |page| {
+                    page.init(PageKind::Summary);
+                    for _ in 0..region.items_on(index, lists as u32) {
+                        page.push_item(&region.layout, SummaryItem::default(), &empty);
+                    }
+                })?;
+            }
+        }
+        let summaries = Summaries::new(&self.meta);
         let codes = self.meta.has_codes();
         let batch_rows = batch_rows(dims);
         let fixed = loading_memory(dims, lists, 0, codes);
@@ -307,6 +320,7 @@ impl Builder {
             batch_rows,
             scratch: self.scratch,
             buffers,
+            summaries,
             quantizer,
             code: Vec::with_capacity(dims),
             run_pages,
@@ -631,6 +645,7 @@ pub struct Loader<'r, R: Relation> {
     batch_rows: usize,
     scratch: Vec<f32>,
     buffers: Vec<ListBuffer>,
+    summaries: Summaries,
     quantizer: Option<Quantizer>,
     code: Vec<u8>,
     /// List pages a list may buffer before they are written (what the memory budget allows).
@@ -681,6 +696,7 @@ impl<R: Relation> Loader<'_, R> {
         for (i, &list) in lists.iter().enumerate() {
             let row = &self.batch[i * dims..(i + 1) * dims];
             let attributes = &self.batch_attributes[i * stored..(i + 1) * stored];
+            self.summaries.count(list, attributes);
             let code = match &self.quantizer {
                 Some(quantizer) => {
                     let terms = quantizer.encode(row, &mut self.code);
@@ -738,6 +754,7 @@ impl<R: Relation> Loader<'_, R> {
                 )?;
             }
         }
+        self.summaries.write(self.rel, &self.meta)?;
         self.meta.built_rows = self.rows;
         {
             let mut ws = self.rel.begin();
@@ -752,6 +769,67 @@ impl<R: Relation> Loader<'_, R> {
             low_data: self.meta.sample_rows < self.meta.lists as u64 * LOW_DATA_ROWS_PER_LIST,
             blocks: self.rel.nblocks(),
         })
+    }
+}
+
+/// Every list's summary while loading (see [`crate::summary`]), if the index has them.
+struct Summaries {
+    rows: Vec<u32>,
+    /// Each list's values, one after another.
+    values: Vec<u32>,
+    words: usize,
+}
+
+impl Summaries {
+    fn new(meta: &Meta) -> Self {
+        let lists = meta.lists as usize;
+        match meta.summaries {
+            Some(region) => Summaries {
+                rows: vec![0; lists],
+                values: region.empty().repeat(lists),
+                words: region.layout.dims(),
+            },
+            None => Summaries {
+                rows: Vec::new(),
+                values: Vec::new(),
+                words: 0,
+            },
+        }
+    }
+
+    /// Counts one row of `list`, with its attributes as stored.
+    fn count(&mut self, list: u32, attributes: &[u8]) {
+        let list = list as usize;
+        if let Some(rows) = self.rows.get_mut(list) {
+            *rows += 1;
+            let words = self.words;
+            summary::count(
+                &mut self.values[list * words..(list + 1) * words],
+                attributes,
+            );
+        }
+    }
+
+    /// Writes the counted summaries over the empty ones, a page per atomic change.
+    fn write<R: Relation>(&self, rel: &R, meta: &Meta) -> Result<()> {
+        let Some(region) = meta.summaries else {
+            return Ok(());
+        };
+        let per_page = region.layout.capacity();
+        for index in 0..region.pages {
+            let mut ws = rel.begin();
+            let slot = ws.lock(region.first + index)?;
+            let page = ws.page_mut(slot);
+            for i in 0..region.items_on(index, meta.lists) {
+                let list = index as usize * per_page + i;
+                if let Some((item, values)) = page.item_mut(&region.layout, i) {
+                    item.rows = self.rows[list];
+                    values
+                        .copy_from_slice(&self.values[list * self.words..(list + 1) * self.words]);
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -9,6 +9,9 @@
 //! list page, a new list page, a code page, a new code page), so a crash never leaves a row
 //! without its code, which a scan would miss, nor a code without its row.
 //!
+//! In an index with list summaries the row is counted in its list's summary first, in a change
+//! of its own (see [`crate::summary`]).
+//!
 //! Locks follow the crate's order: the list page (walked from the insert hint, one exclusive
 //! lock at a time until one has room or is the last), then the code page (found by a walk
 //! under shared locks, then locked), then the new pages. Inserts into one list take the list
@@ -24,6 +27,7 @@ use crate::meta::Meta;
 use crate::page::{Element, Layout, PageKind};
 use crate::quantizer::{CodeTerms, Quantizer};
 use crate::storage::{Relation, WriteSet};
+use crate::summary::{self, Change};
 
 /// Adds the row `tid` with `vector` to an index without attributes.
 pub fn insert<R: Relation>(rel: &R, tid: Tid, vector: &[f32]) -> Result<()> {
@@ -46,6 +50,11 @@ pub fn insert_with_attributes<R: Relation>(
     let nonzero = meta.prepare(vector, &mut prepared)?;
     let row = RowItem::new(tid, !nonzero);
     let (list, head) = nearest_list(rel, &meta, &prepared)?;
+    // Counted first, in its own change: a crash before the row is stored leaves the summary
+    // claiming a row too many, never one too few (see `crate::summary`).
+    if let Some(region) = &meta.summaries {
+        summary::apply(rel, region, list, &stored, stored.len(), Change::Add)?;
+    }
     let mut values = Vec::new();
     stored_row(&mut values, &prepared, &stored);
     let code = match meta.codes {

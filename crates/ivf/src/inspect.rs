@@ -11,6 +11,7 @@ use crate::meta::{Meta, META_BLOCK};
 use crate::page::{Element, Items, Layout, PageKind};
 use crate::quantizer::Quantizer;
 use crate::storage::Relation;
+use crate::summary;
 
 /// An index's shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -132,12 +133,21 @@ pub struct CheckReport {
     /// Codes whose row is not on its list page (a crash between a vacuum's passes over a
     /// list's two chains leaves them; scans skip them and the next vacuum removes them).
     pub orphan_codes: u64,
+    /// Lists whose summary claims fewer rows of some key, or a narrower key range, than the
+    /// list holds (none are expected: a filtered scan could skip such a list's rows).
+    pub undercounted_lists: u64,
+    /// Lists whose summary counts more rows than the list holds (a crash between a row's count
+    /// and its insert, or between a vacuum's removal and its uncount, leaves them; harmless).
+    pub overcounted_lists: u64,
 }
 
 impl CheckReport {
     /// Whether nothing unexpected was found.
     pub fn is_clean(&self) -> bool {
-        self.unreachable_initialised == 0 && self.duplicate_tids.is_empty() && self.misplaced == 0
+        self.unreachable_initialised == 0
+            && self.duplicate_tids.is_empty()
+            && self.misplaced == 0
+            && self.undercounted_lists == 0
     }
 }
 
@@ -172,8 +182,12 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
         }
         None => None,
     };
+    if let Some(region) = meta.summaries {
+        reached.extend(region.first..region.first + region.pages);
+    }
     let mut tids = Vec::new();
     for (list, head) in heads.iter().enumerate() {
+        let mut counted = meta.summaries.map(|region| (region.empty(), 0u32));
         // With codes: each row's page and vector, until its code is found.
         let mut rows: HashMap<Tid, (BlockNumber, RowItem, Vec<f32>)> = HashMap::new();
         let mut attributes_of: HashMap<Tid, Vec<u8>> = HashMap::new();
@@ -197,6 +211,10 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
                     }
                     tids.push(tid);
                     report.rows += 1;
+                    if let Some((values, rows)) = &mut counted {
+                        summary::count(values, attributes);
+                        *rows += 1;
+                    }
                     if !item.zero_norm()
                         && nearest_in(&centroids, dims, scorer, vector) != list as u32
                     {
@@ -217,6 +235,17 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
                 head.insert,
                 "insert block is not on its list's chain",
             ));
+        }
+        if let (Some(region), Some((actual, rows))) = (&meta.summaries, &counted) {
+            let (stored_rows, covered) =
+                summary::with_summary(rel, region, list as u32, |item, stored| {
+                    (item.rows, summary::covers(stored, actual))
+                })?;
+            if !covered || stored_rows < *rows {
+                report.undercounted_lists += 1;
+            } else if stored_rows != *rows {
+                report.overcounted_lists += 1;
+            }
         }
         let Some((region, quantizer, code_heads)) = &codes else {
             continue;
@@ -419,5 +448,52 @@ mod tests {
         let all = crate::search(&rel, &[0.0; 40], 500, 2).unwrap();
         assert_eq!(all.len(), 199);
         assert!(all.iter().all(|n| n.tid != gone.row.tid()));
+    }
+
+    #[test]
+    fn a_summary_claiming_too_few_rows_is_reported_and_too_many_is_not() {
+        use crate::summary::{apply, Change};
+        let rows: Vec<Vec<f32>> = (0..120)
+            .map(|i| (0..8).map(|d| ((i * 5 + d * 3) % 17) as f32).collect())
+            .collect();
+        let rel = MemoryRelation::new();
+        let options = BuildOptions {
+            lists: 3,
+            attributes: 1,
+            ..BuildOptions::default()
+        };
+        let mut builder = crate::Builder::new(8, options).unwrap();
+        rows.iter().for_each(|r| builder.sample(r).unwrap());
+        let mut loader = builder.train(&rel, &mut |_| {}).unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            let key = Some(crate::attributes::int_key((i % 4) as i64));
+            loader
+                .add_with_attributes(Tid::new(i as u32, 1), row, &[key])
+                .unwrap();
+        }
+        loader.finish(&mut |_| {}).unwrap();
+        let report = check(&rel).unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!(
+            (report.undercounted_lists, report.overcounted_lists),
+            (0, 0)
+        );
+        let meta = Meta::read(&rel).unwrap();
+        let region = meta.summaries.unwrap();
+        let mut stored = Vec::new();
+        crate::attributes::encode(&[Some(crate::attributes::int_key(9))], &mut stored);
+        apply(&rel, &region, 1, &stored, stored.len(), Change::Add).unwrap();
+        let report = check(&rel).unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!(report.overcounted_lists, 1);
+        let mut row = Vec::new();
+        let list_row = collect_rows(&rel).unwrap();
+        row.extend_from_slice(&list_row[0].1);
+        for list in 0..3 {
+            apply(&rel, &region, list, &row, row.len(), Change::Remove).unwrap();
+        }
+        let report = check(&rel).unwrap();
+        assert!(!report.is_clean(), "{report:?}");
+        assert!(report.undercounted_lists >= 1, "{report:?}");
     }
 }

@@ -32,10 +32,12 @@ pub(crate) trait ItemHeader: Pod {}
 impl ItemHeader for RowItem {}
 impl ItemHeader for ListHead {}
 impl ItemHeader for CodeItem {}
+impl ItemHeader for SummaryItem {}
 
 const _: () = assert!(size_of::<RowItem>() == 8);
 const _: () = assert!(size_of::<ListHead>() == 8);
 const _: () = assert!(size_of::<CodeItem>() == 24);
+const _: () = assert!(size_of::<SummaryItem>() == 8);
 
 /// A header that stands for a heap row: what vacuum asks about.
 pub(crate) trait RowHeader: ItemHeader {
@@ -117,6 +119,15 @@ impl ListHead {
         first: INVALID_BLOCK,
         insert: INVALID_BLOCK,
     };
+}
+
+/// The header of a list's summary item: how many rows it has counted (see
+/// [`crate::summary`]); the second word is kept zero for later use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(crate) struct SummaryItem {
+    pub rows: u32,
+    pub spare: u32,
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@
 //! [`inspect`](inspect::inspect) and [`check`](inspect::check); [`cost`] tells a planner how
 //! many lists a scan will read. Page formats: [`page`], [`meta`], the centroid and code heads
 //! pages, and the quantiser pages. On-disk version 2 added the code chains; version 1 indexes
-//! (no codes) are still read.
+//! (no codes) are still read. Version 3 stores filter attributes with each row (see
+//! [`attributes`]), and version 4 adds each list's summary of them, from which a filtered scan
+//! skips lists without a passing row; version 3 indexes are read without summaries.
 //!
 //! Threads: the build's k-means and assignment (matrix products, then the kernel for the
 //! near-ties: the same lists as one row at a time) run on `threads` worker threads that only
@@ -47,6 +49,7 @@ mod rng;
 pub mod scan;
 pub mod searcher;
 pub mod storage;
+mod summary;
 pub mod vacuum;
 
 pub use attributes::{Filter, Test, MAX_ATTRIBUTES};

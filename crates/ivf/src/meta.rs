@@ -10,10 +10,13 @@
 //! Version 1 is the same without the code words: such an index is read as one without codes.
 //! Version 3 adds one word after the code words: the number of attributes each row stores
 //! beside its vector and its code (see [`crate::attributes`]); an index without attributes is
-//! still written as version 2, byte for byte as before.
+//! still written as version 2, byte for byte as before. Version 4 (an index with attributes
+//! built since) adds a second word: the number of summary pages, one summary of its rows'
+//! attributes per list (see [`crate::summary`]); a version 3 index is read as one without
+//! summaries.
 //!
 //! Blocks: the meta page, the centroid pages, then (with codes) the quantiser pages and the
-//! code heads pages, then the list and code chains.
+//! code heads pages, then (version 4) the summary pages, then the list and code chains.
 //!
 //! The dimension order: under L2 the build may store every vector with its dimensions sorted
 //! by decreasing variance (queries and inserts are permuted the same way). Distances do not
@@ -28,19 +31,24 @@ use crate::metric::Metric;
 use crate::page::{Layout, Page, PageKind, MAX_DIMS};
 use crate::quantizer::Quantizer;
 use crate::storage::Relation;
+use crate::summary::SummaryRegion;
 
 /// "FRIV": marks a fashrec IVF meta page.
 const MAGIC: u32 = 0x4652_4956;
 /// Bumped whenever the on-disk layout changes.
 const VERSION: u32 = 2;
-/// The version of an index whose rows store attributes.
+/// The version of an index whose rows store attributes, before list summaries.
 const VERSION_WITH_ATTRIBUTES: u32 = 3;
+/// The version of an index whose rows store attributes and whose lists have summaries.
+const VERSION_WITH_SUMMARIES: u32 = 4;
 /// The version before codes, still read.
 const VERSION_WITHOUT_CODES: u32 = 1;
 /// Fixed words of the meta page (the dimension order follows).
 const META_WORDS: usize = 16;
 /// Fixed words of a version 3 meta page.
 const META_WORDS_V3: usize = 17;
+/// Fixed words of a version 4 meta page.
+const META_WORDS_V4: usize = 18;
 /// Fixed words of a version 1 meta page.
 const META_WORDS_V1: usize = 12;
 
@@ -76,6 +84,9 @@ pub struct Meta {
     pub(crate) order: Option<Vec<u16>>,
     /// Where the codes' pages are, if the index has codes.
     pub(crate) codes: Option<CodeRegion>,
+    /// Where the lists' summaries are, if the index has them (it has attributes and was built
+    /// as version 4).
+    pub(crate) summaries: Option<SummaryRegion>,
 }
 
 /// The pages of an index with codes: quantiser, code chain heads, and the code page layout.
@@ -162,6 +173,16 @@ impl Meta {
         } else {
             None
         };
+        let after = codes.map_or(FIRST_CENTROID_BLOCK + centroid_pages, |c| {
+            c.heads + c.head_pages
+        });
+        let summaries =
+            match attributes {
+                0 => None,
+                n => Some(SummaryRegion::new(n as usize, lists, after).ok_or(
+                    Error::InvalidOption(format!("{n} attributes do not fit a summary page")),
+                )?),
+            };
         Ok(Meta {
             dims: dims as u32,
             lists,
@@ -174,7 +195,13 @@ impl Meta {
             centroid_layout,
             order: None,
             codes,
+            summaries,
         })
+    }
+
+    /// Pages of list summaries (0: the index has none; see [`crate::summary`]).
+    pub fn summary_pages(&self) -> u32 {
+        self.summaries.map_or(0, |region| region.pages)
     }
 
     /// Whether each list has a chain of one-byte codes, scanned before its vectors.
@@ -237,10 +264,10 @@ impl Meta {
     /// Formats `page` as the meta page.
     pub(crate) fn write(&self, page: &mut Page) {
         page.init(PageKind::Meta);
-        let version = if self.attributes > 0 {
-            VERSION_WITH_ATTRIBUTES
-        } else {
-            VERSION
+        let version = match (self.attributes, self.summaries) {
+            (0, _) => VERSION,
+            (_, None) => VERSION_WITH_ATTRIBUTES,
+            (_, Some(_)) => VERSION_WITH_SUMMARIES,
         };
         let words = [
             MAGIC,
@@ -266,6 +293,10 @@ impl Meta {
         if self.attributes > 0 {
             content[META_WORDS] = self.attributes;
             used = META_WORDS_V3;
+        }
+        if let Some(region) = self.summaries {
+            content[META_WORDS_V3] = region.pages;
+            used = META_WORDS_V4;
         }
         if let Some(order) = &self.order {
             for (word, pair) in content[used..].iter_mut().zip(order.chunks(2)) {
@@ -296,7 +327,9 @@ impl Meta {
         };
         let (fixed, codes, attributes) = match page.words()[1] {
             VERSION => (META_WORDS, code_flag()?, 0),
-            VERSION_WITH_ATTRIBUTES => (META_WORDS_V3, code_flag()?, page.words()[META_WORDS]),
+            VERSION_WITH_ATTRIBUTES | VERSION_WITH_SUMMARIES => {
+                (META_WORDS_V3, code_flag()?, page.words()[META_WORDS])
+            }
             VERSION_WITHOUT_CODES => (META_WORDS_V1, false, 0),
             _ => return Err(bad("unsupported index version; REINDEX it")),
         };
@@ -304,6 +337,17 @@ impl Meta {
         let metric = Metric::from_id(w[4]).ok_or_else(|| bad("unknown metric"))?;
         let mut meta = Meta::with_attributes(w[2] as usize, w[3], metric, codes, attributes)
             .map_err(|_| bad("bad dimensions, lists or attributes"))?;
+        let version = page.words()[1];
+        let fixed = if version == VERSION_WITH_SUMMARIES {
+            let pages = meta.summaries.map_or(0, |r| r.pages);
+            if page.words()[META_WORDS_V3] != pages {
+                return Err(bad("summary pages do not match the list count"));
+            }
+            META_WORDS_V4
+        } else {
+            meta.summaries = None;
+            fixed
+        };
         if w[5] != FIRST_CENTROID_BLOCK || w[6] != meta.centroid_pages {
             return Err(bad("centroid pages do not match the list count"));
         }
@@ -363,7 +407,7 @@ mod tests {
     }
 
     #[test]
-    fn attributes_round_trip_as_version_3_and_widen_the_items() {
+    fn attributes_round_trip_as_version_4_with_summaries_and_widen_the_items() {
         let plain = Meta::new(64, 10, Metric::L2, true).unwrap();
         let mut meta = Meta::with_attributes(64, 10, Metric::L2, true, 2).unwrap();
         meta.order = Some((0..64).rev().collect());
@@ -372,8 +416,19 @@ mod tests {
         assert_eq!(meta.centroid_pages, plain.centroid_pages);
         let mut page = Page::zeroed();
         meta.write(&mut page);
-        assert_eq!(page.words()[1], VERSION_WITH_ATTRIBUTES);
+        assert_eq!(page.words()[1], VERSION_WITH_SUMMARIES);
         assert_eq!(Meta::decode(&page), Ok(meta.clone()));
+        let summaries = meta.summaries.unwrap();
+        let codes = meta.codes.unwrap();
+        assert_eq!(summaries.first, codes.heads + codes.head_pages);
+        page.words_mut()[META_WORDS_V3] += 1;
+        assert!(Meta::decode(&page).is_err());
+        // Built before summaries: version 3, read without them.
+        let mut older = meta.clone();
+        older.summaries = None;
+        older.write(&mut page);
+        assert_eq!(page.words()[1], VERSION_WITH_ATTRIBUTES);
+        assert_eq!(Meta::decode(&page), Ok(older));
         plain.write(&mut page);
         assert_eq!(
             page.words()[1],

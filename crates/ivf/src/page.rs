@@ -15,6 +15,8 @@
 //!  code page:       the row's two words, its vector's block u32, the code's bound terms
 //!                   (radius f32, sum u32, square f32); one u8 per dimension
 //!  code heads page: first and insert block of a code chain; no values
+//!  summary page:    rows counted u32, a spare u32; per attribute, counts by key bucket
+//!                   and the key range, u32 (see the summary module)
 //!  quantiser page:  (no items) offsets then steps, f32, continued from page to page
 //! ```
 //!
@@ -90,6 +92,8 @@ pub enum PageKind {
     Quantizer = 5,
     /// Each list's code chain: first and insert blocks.
     CodeHeads = 6,
+    /// Each list's summary of its rows' attributes (see [`crate::summary`]).
+    Summary = 7,
 }
 
 impl PageKind {
@@ -105,16 +109,19 @@ impl PageKind {
             4 => Some(PageKind::Code),
             5 => Some(PageKind::Quantizer),
             6 => Some(PageKind::CodeHeads),
+            7 => Some(PageKind::Summary),
             _ => None,
         }
     }
 }
 
-/// What an item stores per dimension: `f32` on list and centroid pages, `u8` on code pages.
+/// What an item stores per dimension: `f32` on list and centroid pages, `u8` on code pages,
+/// `u32` on summary pages.
 pub(crate) trait Element: Pod {}
 
 impl Element for f32 {}
 impl Element for u8 {}
+impl Element for u32 {}
 
 /// Where items of one kind go on a page: `H` headers, then `dims` values of `T` per item.
 pub(crate) struct Layout<H, T> {
@@ -186,6 +193,11 @@ impl<H: ItemHeader, T: Element> Layout<H, T> {
             values_at: align_up(CONTENT_START + capacity * size_of::<H>()),
             kind: PhantomData,
         })
+    }
+
+    /// Values per item.
+    pub(crate) fn dims(&self) -> usize {
+        self.dims
     }
 
     /// Items per page.
@@ -441,6 +453,19 @@ impl Page {
         if let Some(slot) = headers.get_mut(index) {
             *slot = header;
         }
+    }
+
+    /// The header and values of item `index`, to modify, if it exists.
+    pub(crate) fn item_mut<H: ItemHeader, T: Element>(
+        &mut self,
+        layout: &Layout<H, T>,
+        index: usize,
+    ) -> Option<(&mut H, &mut [T])> {
+        let count = self.count().min(layout.capacity);
+        let dims = layout.dims;
+        let (headers, values) = self.slots_mut(layout, count);
+        let header = headers.get_mut(index)?;
+        Some((header, &mut values[index * dims..(index + 1) * dims]))
     }
 
     fn u16_at(&self, at: usize) -> u16 {

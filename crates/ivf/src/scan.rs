@@ -192,6 +192,12 @@ impl Scan {
         self.probed
     }
 
+    /// Lists so far that a filter's summary check ruled out without reading them (they count
+    /// in `lists_probed`, not toward `probes`).
+    pub fn lists_skipped(&self) -> usize {
+        self.found.skipped
+    }
+
     /// Rows so far whose score was finished by reading their vector (with codes, every row
     /// returned and those whose bound came close).
     pub fn rows_rescored(&self) -> usize {
@@ -228,8 +234,10 @@ impl Scan {
         let mut best: BinaryHeap<Ordered> = BinaryHeap::with_capacity(wanted + 1);
         let stops_early = searcher.meta.metric == crate::Metric::L2;
         let mut found = Yield::default();
-        for (i, probe) in query.probes[start..start + n].iter().enumerate() {
-            if let Some(next) = query.probes[start..start + n].get(i + 1) {
+        let probes =
+            searcher.lists_to_read(rel, filter, &query.probes[start..start + n], &mut found)?;
+        for (i, probe) in probes.iter().enumerate() {
+            if let Some(next) = probes.get(i + 1) {
                 if !searcher.prefetch.is_empty() {
                     rel.prefetch(next.first, &searcher.prefetch);
                 }

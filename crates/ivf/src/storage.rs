@@ -27,8 +27,8 @@
 //!   returned after a modification, so a commit never writes half a change;
 //! - locks are taken in one global order, which rules out deadlocks between backends: pages
 //!   of a list chain in chain order, then pages of the list's code chain in chain order, then
-//!   newly extended pages, then a centroid or code heads page. Scans hold one shared lock at a
-//!   time. The meta and quantiser pages are written only by the build.
+//!   newly extended pages, then a centroid or code heads page. A list's summary page is changed
+//!   in a write set of its own, holding no other page. Scans hold one shared lock at a time. The meta and quantiser pages are written only by the build.
 //! - a new page is initialised in the same write set that links it into a chain, so no chain
 //!   ever points at an uninitialised page. A crash may leave unlinked all-zero pages behind;
 //!   they are unreachable and harmless.

@@ -10,6 +10,10 @@
 //! chain: a crash in between leaves codes of removed rows, which scans skip (the row is not on
 //! its page any more) and the next vacuum removes, never a live row without its code.
 //! Compacting moves items only within their page, so a code's vector block stays right.
+//!
+//! In an index with list summaries, the rows removed from a list's vector chain are then taken
+//! out of its summary (after their removal, so a crash leaves them counted: see
+//! [`crate::summary`]).
 
 use std::collections::HashMap;
 
@@ -21,6 +25,7 @@ use crate::item::{RowHeader, Tid};
 use crate::meta::Meta;
 use crate::page::{Element, Layout};
 use crate::storage::{Relation, WriteSet};
+use crate::summary::{self, Change};
 
 /// What vacuum asks its caller.
 pub trait BulkDelete {
@@ -61,6 +66,7 @@ pub fn bulk_delete<R: Relation>(rel: &R, callback: &mut impl BulkDelete) -> Resu
     let mut stats = VacuumStats::default();
     for (list, head) in heads.iter().enumerate() {
         let list = list as u32;
+        let mut gone = Vec::new();
         let (removed, remaining) = vacuum_chain(
             rel,
             &meta,
@@ -68,7 +74,12 @@ pub fn bulk_delete<R: Relation>(rel: &R, callback: &mut impl BulkDelete) -> Resu
             &meta.layout,
             callback,
             &mut stats,
+            meta.summaries.is_some().then_some(&mut gone),
         )?;
+        if let Some(region) = &meta.summaries {
+            let stride = meta.attribute_bytes();
+            summary::apply(rel, region, list, &gone, stride, Change::Remove)?;
+        }
         stats.removed += removed;
         stats.remaining += remaining;
         if let (Some(region), Some(code_head)) = (meta.codes, code_heads.get(list as usize)) {
@@ -79,6 +90,7 @@ pub fn bulk_delete<R: Relation>(rel: &R, callback: &mut impl BulkDelete) -> Resu
                 &region.layout,
                 callback,
                 &mut stats,
+                None,
             )?;
         }
     }
@@ -87,6 +99,7 @@ pub fn bulk_delete<R: Relation>(rel: &R, callback: &mut impl BulkDelete) -> Resu
 
 /// Vacuums one chain of a list (given as list, which chain, first block), then moves the
 /// chain's insert block back to its first page with room; returns the items removed and left.
+/// With `gone`, appends each removed item's attributes (the bytes after its vector or code).
 fn vacuum_chain<R: Relation, H: RowHeader, T: Element>(
     rel: &R,
     meta: &Meta,
@@ -94,7 +107,9 @@ fn vacuum_chain<R: Relation, H: RowHeader, T: Element>(
     layout: &Layout<H, T>,
     callback: &mut impl BulkDelete,
     stats: &mut VacuumStats,
+    mut gone: Option<&mut Vec<u8>>,
 ) -> Result<(u64, u64)> {
+    let vector_bytes = meta.dims as usize * size_of::<T>();
     let (mut removed, mut remaining) = (0, 0);
     // Chain position of each page seen, to tell which of two pages comes first.
     let mut position: HashMap<BlockNumber, usize> = HashMap::new();
@@ -120,12 +135,17 @@ fn vacuum_chain<R: Relation, H: RowHeader, T: Element>(
             let mut ws = rel.begin();
             let slot = ws.lock(block)?;
             ws.page(slot).items(layout, block)?;
-            let gone = ws
-                .page_mut(slot)
-                .retain_items(layout, |item: H, _| !callback.is_dead(item.row().tid()));
+            let dropped = ws.page_mut(slot).retain_items(layout, |item: H, values| {
+                let dead = callback.is_dead(item.row().tid());
+                if let (true, Some(gone)) = (dead, gone.as_deref_mut()) {
+                    let bytes: &[u8] = bytemuck::cast_slice(values);
+                    gone.extend_from_slice(&bytes[vector_bytes.min(bytes.len())..]);
+                }
+                !dead
+            });
             count = ws.page(slot).count();
-            removed += gone as u64;
-            stats.pages_changed += (gone > 0) as u64;
+            removed += dropped as u64;
+            stats.pages_changed += (dropped > 0) as u64;
         }
         remaining += count as u64;
         if count < layout.capacity() && first_with_room.is_none() {

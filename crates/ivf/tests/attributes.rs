@@ -246,5 +246,69 @@ fn lists_without_a_passing_row_do_not_count_as_probes() {
         let first = scan.next(&rel).expect("next").expect("a row");
         assert!(first.tid >= tid(240), "{codes:?}: {first:?}");
         assert_eq!(scan.lists_probed(), 7, "{codes:?}");
+        // The lists' summaries ruled the barren ones out before they were read.
+        assert_eq!(scan.lists_skipped(), 4, "{codes:?}");
+    }
+}
+
+#[test]
+fn summaries_follow_inserts_and_vacuum() {
+    // Two far-apart clusters of four lists each: men near the query, women far from it.
+    for codes in BOTH {
+        let mut lcg = Lcg(17);
+        let near = lcg.clustered(200, DIMS, 4);
+        let far: Vec<Vec<f32>> = lcg
+            .clustered(200, DIMS, 4)
+            .into_iter()
+            .map(|v| v.into_iter().map(|x| x + 60.0).collect())
+            .collect();
+        let rows: Vec<Vec<f32>> = near.into_iter().chain(far).collect();
+        let gender = |i: usize| if i < 200 { "men" } else { "women" };
+        let rel = MemoryRelation::new();
+        let opts = BuildOptions {
+            attributes: 1,
+            ..options(8, Metric::L2, codes)
+        };
+        let mut builder = Builder::new(DIMS, opts).expect("builder");
+        rows.iter().for_each(|r| builder.sample(r).expect("sample"));
+        let mut loader = builder.train(&rel, &mut |_| {}).expect("train");
+        for (i, row) in rows.iter().enumerate() {
+            loader
+                .add_with_attributes(tid(i), row, &[Some(bytes_key(gender(i).as_bytes()))])
+                .expect("add");
+        }
+        loader.finish(&mut |_| {}).expect("finish");
+        let searcher = std::sync::Arc::new(Searcher::open(&rel).expect("searcher"));
+        let first_woman = |skipped: &mut usize| {
+            let women = Filter::new().and(0, Test::AnyOf(vec![bytes_key(b"women")]));
+            let mut scan = Scan::with_searcher(searcher.clone(), &rows[0], ScanOptions::new(1))
+                .expect("scan")
+                .with_filter(women)
+                .expect("filter");
+            let first = scan.next(&rel).expect("next");
+            *skipped = scan.lists_skipped();
+            first
+        };
+        let mut skipped = 0;
+        let first = first_woman(&mut skipped).expect("a woman");
+        assert!(first.tid >= tid(200), "{codes:?}: {first:?}");
+        assert!(skipped >= 1, "{codes:?}: the men's lists are skipped");
+        // A woman inserted beside the query: her list is counted again, and she comes first.
+        let woman = tid(1000);
+        insert_with_attributes(&rel, woman, &rows[0], &[Some(bytes_key(b"women"))])
+            .expect("insert");
+        assert_eq!(
+            first_woman(&mut skipped).map(|n| n.tid),
+            Some(woman),
+            "{codes:?}"
+        );
+        // Vacuum removes every woman: every list is ruled out without being read.
+        let removed = bulk_delete(&rel, &mut |t: Tid| t >= tid(200)).expect("vacuum");
+        assert_eq!(removed.removed, 201);
+        assert!(first_woman(&mut skipped).is_none(), "{codes:?}");
+        assert_eq!(skipped, 8, "{codes:?}");
+        let report = check(&rel).expect("check");
+        assert!(report.is_clean(), "{codes:?}: {report:?}");
+        assert_eq!(report.overcounted_lists, 0, "{codes:?}");
     }
 }

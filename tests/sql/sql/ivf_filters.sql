@@ -14,7 +14,7 @@ FROM generate_series(1, 6000) i;
 CREATE INDEX products_v ON products
     USING fashrec_ivf (v, gender, category, price, stock, on_sale) WITH (lists = 30);
 ANALYZE products;
-SELECT lists, rows, filter_columns FROM fashrec_ivf_info('products_v');
+SELECT lists, rows, filter_columns, summary_pages > 0 AS summarised FROM fashrec_ivf_info('products_v');
 CREATE TEMP TABLE q AS SELECT v FROM products WHERE id = 42;
 
 -- The first ten rows under `clause` through the index (sorts, bitmaps and sequential scans
@@ -98,7 +98,7 @@ SELECT clause, through_index(clause) FROM (VALUES
 -- the vector may be any column.
 DROP INDEX products_v;
 CREATE INDEX products_v ON products USING fashrec_ivf (gender, v, category, price) WITH (lists = 30);
-SELECT lists, rows, filter_columns FROM fashrec_ivf_info('products_v');
+SELECT lists, rows, filter_columns, summary_pages > 0 AS summarised FROM fashrec_ivf_info('products_v');
 SELECT ok, problems FROM fashrec_ivf_check('products_v');
 SELECT clause, through_index(clause) FROM (VALUES
     ($$gender IN ('men', 'unisex')$$),
