@@ -26,6 +26,7 @@ import fcntl
 import gzip
 import os
 import pathlib
+import subprocess
 import sys
 import time
 
@@ -124,12 +125,17 @@ def main():
     parser.add_argument("--probes", type=int, default=4)
     parser.add_argument("--only", choices=["64", "784"])
     parser.add_argument("--out", default=str(s.ROOT / "out" / "filtered.md"))
+    parser.add_argument("--install", action="store_true",
+                        help="install this checkout's release build first, under the install lock "
+                             "(another worktree may install between a separate install and the run)")
     args = parser.parse_args()
     s.install_pgvector()
     # Held until the measuring backend has mapped the library: other worktrees install into the
     # same PostgreSQL (see s.INSTALL_LOCK).
     lock = open(s.INSTALL_LOCK, "a")
     fcntl.flock(lock, fcntl.LOCK_EX)
+    if args.install:
+        subprocess.run([str(s.ROOT / "fashrec.sh"), "install"], check=True)
     library = s.installed_fashrec()
     pixels = s.fmnist_pixels("train").astype(np.float32)
     cat = labels("train")

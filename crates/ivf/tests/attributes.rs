@@ -45,6 +45,15 @@ fn filter(genders: &[&str], most_cents: i64, category: Option<i64>) -> Filter {
 }
 
 fn build_with_attributes(rows: &[Vec<f32>], options: BuildOptions) -> MemoryRelation {
+    build_with(rows, options, |i| attributes_of(i).to_vec())
+}
+
+/// An index of `rows`, row `i` with the attributes `attributes(i)`.
+fn build_with(
+    rows: &[Vec<f32>],
+    options: BuildOptions,
+    attributes: impl Fn(usize) -> Vec<Option<u64>>,
+) -> MemoryRelation {
     let rel = MemoryRelation::new();
     let mut builder = Builder::new(DIMS, options).expect("builder");
     for row in rows {
@@ -53,7 +62,7 @@ fn build_with_attributes(rows: &[Vec<f32>], options: BuildOptions) -> MemoryRela
     let mut loader = builder.train(&rel, &mut |_| {}).expect("train");
     for (i, row) in rows.iter().enumerate() {
         loader
-            .add_with_attributes(tid(i), row, &attributes_of(i))
+            .add_with_attributes(tid(i), row, &attributes(i))
             .expect("add");
     }
     loader.finish(&mut |_| {}).expect("finish");
@@ -144,21 +153,14 @@ fn a_filter_reads_on_past_lists_without_a_passing_row() {
         .map(|v| v.into_iter().map(|x| x + 50.0).collect())
         .collect();
     let rows: Vec<Vec<f32>> = near.into_iter().chain(far).collect();
-    let rel = MemoryRelation::new();
     let opts = BuildOptions {
         attributes: 1,
         ..options(8, Metric::L2, fashrec_ivf::Codes::Never)
     };
-    let mut builder = Builder::new(DIMS, opts).expect("builder");
-    rows.iter().for_each(|r| builder.sample(r).expect("sample"));
-    let mut loader = builder.train(&rel, &mut |_| {}).expect("train");
-    for (i, row) in rows.iter().enumerate() {
+    let rel = build_with(&rows, opts, |i| {
         let gender = if i < 300 { "men" } else { "women" };
-        loader
-            .add_with_attributes(tid(i), row, &[Some(bytes_key(gender.as_bytes()))])
-            .expect("add");
-    }
-    loader.finish(&mut |_| {}).expect("finish");
+        vec![Some(bytes_key(gender.as_bytes()))]
+    });
     let women = Filter::new().and(0, Test::AnyOf(vec![bytes_key(b"women")]));
     let searcher = std::sync::Arc::new(Searcher::open(&rel).expect("searcher"));
     let mut scan = Scan::with_searcher(searcher.clone(), &rows[0], ScanOptions::new(1))
@@ -223,21 +225,11 @@ fn lists_without_a_passing_row_do_not_count_as_probes() {
                     .map(move |v| v.into_iter().map(|x| x + 40.0 * c as f32).collect())
             })
             .collect();
-        let rel = MemoryRelation::new();
         let opts = BuildOptions {
             attributes: 1,
             ..options(8, Metric::L2, codes)
         };
-        let mut builder = Builder::new(DIMS, opts).expect("builder");
-        rows.iter().for_each(|r| builder.sample(r).expect("sample"));
-        let mut loader = builder.train(&rel, &mut |_| {}).expect("train");
-        for (i, row) in rows.iter().enumerate() {
-            let far = int_key((i / 60 >= 4) as i64);
-            loader
-                .add_with_attributes(tid(i), row, &[Some(far)])
-                .expect("add");
-        }
-        loader.finish(&mut |_| {}).expect("finish");
+        let rel = build_with(&rows, opts, |i| vec![Some(int_key((i / 60 >= 4) as i64))]);
         let far = Filter::new().and(0, Test::AnyOf(vec![int_key(1)]));
         let mut scan = Scan::new(&rel, &rows[0], ScanOptions::new(3))
             .expect("scan")
@@ -263,21 +255,14 @@ fn summaries_follow_inserts_and_vacuum() {
             .map(|v| v.into_iter().map(|x| x + 60.0).collect())
             .collect();
         let rows: Vec<Vec<f32>> = near.into_iter().chain(far).collect();
-        let gender = |i: usize| if i < 200 { "men" } else { "women" };
-        let rel = MemoryRelation::new();
         let opts = BuildOptions {
             attributes: 1,
             ..options(8, Metric::L2, codes)
         };
-        let mut builder = Builder::new(DIMS, opts).expect("builder");
-        rows.iter().for_each(|r| builder.sample(r).expect("sample"));
-        let mut loader = builder.train(&rel, &mut |_| {}).expect("train");
-        for (i, row) in rows.iter().enumerate() {
-            loader
-                .add_with_attributes(tid(i), row, &[Some(bytes_key(gender(i).as_bytes()))])
-                .expect("add");
-        }
-        loader.finish(&mut |_| {}).expect("finish");
+        let rel = build_with(&rows, opts, |i| {
+            let gender = if i < 200 { "men" } else { "women" };
+            vec![Some(bytes_key(gender.as_bytes()))]
+        });
         let searcher = std::sync::Arc::new(Searcher::open(&rel).expect("searcher"));
         let first_woman = |skipped: &mut usize| {
             let women = Filter::new().and(0, Test::AnyOf(vec![bytes_key(b"women")]));
