@@ -75,7 +75,19 @@ pub unsafe extern "C-unwind" fn amrescan(
         let state = &mut *((*scan).opaque as *mut ScanState);
         let columns = Columns::of((*scan).indexRelation);
         state.filter = columns.filter((*scan).keyData, (*scan).numberOfKeys);
-        state.scan = None;
+        report(state.scan.take());
+    }
+}
+
+/// What a finished scan read, at DEBUG1 (`SET client_min_messages = debug1` shows it).
+fn report(scan: Option<Scan>) {
+    if let Some(scan) = scan {
+        pgrx::debug1!(
+            "fashrec_ivf scan: {} lists probed ({} ruled out by their summaries, unread), {} rows rescored",
+            scan.lists_probed(),
+            scan.lists_skipped(),
+            scan.rows_rescored()
+        );
     }
 }
 
@@ -157,5 +169,5 @@ pub unsafe extern "C-unwind" fn amgettuple(
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
     // SAFETY: opaque is our ScanState until the memory context is deleted.
-    unsafe { (*((*scan).opaque as *mut ScanState)).scan = None };
+    report(unsafe { (*((*scan).opaque as *mut ScanState)).scan.take() });
 }
