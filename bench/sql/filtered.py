@@ -130,8 +130,9 @@ def main():
                              "(another worktree may install between a separate install and the run)")
     args = parser.parse_args()
     s.install_pgvector()
-    # Held until the measuring backend has mapped the library: other worktrees install into the
-    # same PostgreSQL (see s.INSTALL_LOCK).
+    # Held for the whole run: other worktrees install into the same PostgreSQL (see
+    # s.INSTALL_LOCK), and an install unlinks the library, after which even a backend that has
+    # it mapped fails CREATE INDEX (PostgreSQL looks the file up again for the handler).
     lock = open(s.INSTALL_LOCK, "a")
     fcntl.flock(lock, fcntl.LOCK_EX)
     if args.install:
@@ -165,7 +166,6 @@ def main():
     start = datetime.datetime.now(datetime.timezone.utc)
     try:
         with s.measuring_connections(cluster, library) as (fashrec, pgvector):
-            lock.close()
             conns = {"fashrec": fashrec, "pgvector": pgvector}
             for table, base, qs in datasets:
                 load(conns["fashrec"], table, base, cat)
