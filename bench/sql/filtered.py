@@ -3,7 +3,7 @@ the exact plan and pgvector 0.8.6's iterative index scans, in one throwaway clus
 bar).
 
     .deps/venv/bin/python bench/sql/filtered.py [--port 5496] [--queries 200] [--probes 4]
-        [--only 64|784] [--out out/filtered.md]
+        [--only 64|784] [--rounds 1] [--install] [--out out/filtered.md]
 
 Data: Fashion-MNIST train, 60,000 rows, as 784-d raw pixels and as a 64-d random projection of
 them (unit length); `cat` is the picture's category (10%), `g` is id % 4 (25%; `g IN (0, 1)`
@@ -13,9 +13,10 @@ column), lists 245, and a btree on (cat, g) for the exact plan. pgvector's table
 database: both extensions define `vector`) gets ivfflat (lists 245, ivfflat.probes as --probes)
 and hnsw (m 16, ef_construction 64, ef_search 40), both with iterative_scan = relaxed_order, the
 filter checked on the table. Queries: test-split pictures of every category, so most are
-filtered to another category than their own (the hard case). Per filter every plan runs on one
-prepared client, alternated per filter, each with the others hidden: the plain index, the
-filter-column index, the exact plan (index scans off), ivfflat, hnsw. recall@10 against numpy's
+filtered to another category than their own (the hard case). Every plan runs on one prepared
+client, each with the others hidden: the plain index, the filter-column index, the exact plan
+(index scans off), ivfflat, hnsw; a round measures every filter under every plan, and with
+--rounds N the median of N interleaved rounds is reported. recall@10 against numpy's
 exact filtered answer; "full" is the share of queries that got all 10 rows. Run it on this
 checkout's release build (as bench/sql/sidebyside.py); pgvector is installed from the tarball if
 missing.
@@ -125,6 +126,8 @@ def main():
     parser.add_argument("--probes", type=int, default=4)
     parser.add_argument("--only", choices=["64", "784"])
     parser.add_argument("--out", default=str(s.ROOT / "out" / "filtered.md"))
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="times every plan is measured, interleaved with the others; the median is reported")
     parser.add_argument("--install", action="store_true",
                         help="install this checkout's release build first, under the install lock "
                              "(another worktree may install between a separate install and the run)")
@@ -174,19 +177,26 @@ def main():
                           "| filter | plan | recall@10 | full | ms/query | QPS | / unfiltered same index | / exact "
                           "| filter-column index / this |",
                           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-                unfiltered = {}
+                # Every filter under every plan, `rounds` times over: each median comes from
+                # rounds interleaved with every other plan's, so that a ratio compares times
+                # taken under the same load (this machine is shared).
                 ids = np.arange(len(base))
+                times, runs = {}, {}
+                for _ in range(args.rounds):
+                    for name, (where, _) in FILTERS.items():
+                        for m, (db, hide, sets) in plans.items():
+                            found, ms, kind = run(conns[db], table, qs, where, [table + h for h in hide], sets)
+                            runs.setdefault((name, m), (found, kind))
+                            times.setdefault((name, m), []).append(ms)
+                ms_of = {key: float(np.median(t)) for key, t in times.items()}
                 for name, (where, mask_of) in FILTERS.items():
                     mask = mask_of(ids, cat)
-                    results = {m: run(conns[db], table, qs, where, [table + h for h in hide], sets)
-                               for m, (db, hide, sets) in plans.items()}
-                    for mode, (found, ms, kind) in results.items():
-                        if name == "none":
-                            unfiltered[mode] = ms
+                    for m in plans:
+                        (found, kind), ms = runs[(name, m)], ms_of[(name, m)]
                         r, full = recall(found, base, qs, mask)
                         lines.append(f"| {name} | {kind} | {r:.4f} | {full:.2f} | {ms:.2f} | {1e3 / ms:.0f} | "
-                                     f"{unfiltered.get(mode, ms) / ms:.2f}x | {results['exact'][1] / ms:.2f}x | "
-                                     f"{ms / results['filtered'][1]:.2f}x |")
+                                     f"{ms_of[('none', m)] / ms:.2f}x | {ms_of[(name, 'exact')] / ms:.2f}x | "
+                                     f"{ms / ms_of[(name, 'filtered')]:.2f}x |")
                     print("\n".join(lines[-len(plans):]), flush=True)
     finally:
         cluster.stop()
