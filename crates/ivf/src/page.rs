@@ -213,15 +213,23 @@ impl<H: ItemHeader, T: Element> Layout<H, T> {
     /// Byte ranges of a full page worth prefetching: the header lines and the first `bytes`
     /// of every item's values, adjacent ranges merged.
     pub(crate) fn prefetch_ranges(&self, bytes: usize) -> Vec<Range<usize>> {
+        self.prefetch_ranges_within(0..bytes)
+    }
+
+    /// The page's headers and bytes `within` of every item's values (clipped to the item).
+    pub(crate) fn prefetch_ranges_within(&self, within: Range<usize>) -> Vec<Range<usize>> {
         let headers = 0..CONTENT_START + self.capacity * size_of::<H>();
         let mut ranges = Vec::with_capacity(self.capacity + 1);
         ranges.push(headers);
-        let take = bytes.min(self.item_bytes());
+        let (skip, end) = (
+            within.start.min(self.item_bytes()),
+            within.end.min(self.item_bytes()),
+        );
         for i in 0..self.capacity {
-            let start = self.values_at + i * self.item_bytes();
+            let start = self.values_at + i * self.item_bytes() + skip;
             match ranges.last_mut() {
-                Some(last) if last.end + 64 >= start => last.end = start + take,
-                _ => ranges.push(start..start + take),
+                Some(last) if last.end + 64 >= start => last.end = start - skip + end,
+                _ => ranges.push(start..start - skip + end),
             }
         }
         ranges

@@ -236,38 +236,44 @@ impl Scan {
         let mut found = Yield::default();
         let probes =
             searcher.lists_to_read(rel, filter, &query.probes[start..start + n], &mut found)?;
+        let prefetch = searcher.list_prefetch(!filter.is_empty());
         for (i, probe) in probes.iter().enumerate() {
             if let Some(next) = probes.get(i + 1) {
-                if !searcher.prefetch.is_empty() {
-                    rel.prefetch(next.first, &searcher.prefetch);
+                if !prefetch.is_empty() {
+                    rel.prefetch(next.first, prefetch);
                 }
             }
             let (mut rows, mut matched) = (0, 0);
-            searcher.scan_list(rel, probe.first, |block, item, vector, attributes| {
-                rows += 1;
-                if !filter.matches(attributes) {
-                    return;
-                }
-                matched += 1;
-                let bound = match best.peek() {
-                    Some(worst) if best.len() >= wanted => worst.0,
-                    _ => f32::INFINITY,
-                };
-                let key = searcher.score(&query.vector, item, vector, bound);
-                let exact = !stops_early || key.total_cmp(&bound).is_le();
-                if key.total_cmp(&bound).is_le() {
-                    best.push(Ordered(key));
-                    if best.len() > wanted {
-                        best.pop();
+            searcher.scan_list(
+                rel,
+                probe.first,
+                prefetch,
+                |block, item, vector, attributes| {
+                    rows += 1;
+                    if !filter.matches(attributes) {
+                        return;
                     }
-                }
-                candidates.push(Reverse(Candidate {
-                    key,
-                    exact,
-                    tid: item.tid(),
-                    block,
-                }))
-            })?;
+                    matched += 1;
+                    let bound = match best.peek() {
+                        Some(worst) if best.len() >= wanted => worst.0,
+                        _ => f32::INFINITY,
+                    };
+                    let key = searcher.score(&query.vector, item, vector, bound);
+                    let exact = !stops_early || key.total_cmp(&bound).is_le();
+                    if key.total_cmp(&bound).is_le() {
+                        best.push(Ordered(key));
+                        if best.len() > wanted {
+                            best.pop();
+                        }
+                    }
+                    candidates.push(Reverse(Candidate {
+                        key,
+                        exact,
+                        tid: item.tid(),
+                        block,
+                    }))
+                },
+            )?;
             found.add_list(rows, matched);
         }
         self.probed += n;

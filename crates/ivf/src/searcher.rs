@@ -199,7 +199,10 @@ pub struct Searcher {
     /// Each list's first block.
     firsts: Vec<BlockNumber>,
     /// What of a list page to prefetch.
-    pub(crate) prefetch: Vec<Range<usize>>,
+    prefetch: Vec<Range<usize>>,
+    /// What of a list page to prefetch when a filter reads every row's attributes but scores
+    /// only the rows that pass: the attributes (empty without them).
+    filtered_prefetch: Vec<Range<usize>>,
     /// The codes, if the index has them.
     codes: Option<Codes>,
 }
@@ -244,10 +247,27 @@ impl Searcher {
             } else {
                 Vec::new()
             },
+            filtered_prefetch: match meta.attribute_bytes() {
+                0 => Vec::new(),
+                bytes => {
+                    let vector = meta.dims as usize * size_of::<f32>();
+                    meta.layout.prefetch_ranges_within(vector..vector + bytes)
+                }
+            },
             meta,
             centroids,
             firsts,
         })
+    }
+
+    /// What of a list page to prefetch, for a scan with a filter or without: the parts of
+    /// its rows the scan reads from every row (nothing where the CPU's own prefetcher does).
+    pub(crate) fn list_prefetch(&self, filtered: bool) -> &[Range<usize>] {
+        if filtered && !self.filtered_prefetch.is_empty() {
+            &self.filtered_prefetch
+        } else {
+            &self.prefetch
+        }
     }
 
     /// The index's parameters.
@@ -260,7 +280,7 @@ impl Searcher {
         size_of::<Searcher>()
             + self.centroids.len() * size_of::<f32>()
             + self.firsts.len() * size_of::<BlockNumber>()
-            + self.prefetch.len() * size_of::<Range<usize>>()
+            + (self.prefetch.len() + self.filtered_prefetch.len()) * size_of::<Range<usize>>()
             + self.codes.as_ref().map_or(0, |codes| {
                 // The quantiser's offset and step per dimension, and each code chain's head.
                 self.meta.dims as usize * 2 * size_of::<f32>()
@@ -297,7 +317,7 @@ impl Searcher {
                     rel.prefetch(next.first, &self.prefetch);
                 }
             }
-            self.scan_list(rel, probe.first, |_, item, vector, _| {
+            self.scan_list(rel, probe.first, &self.prefetch, |_, item, vector, _| {
                 let score = self.score(&query.vector, item, vector, worst);
                 if score.total_cmp(&worst).is_gt() {
                     return;
@@ -488,17 +508,19 @@ impl Searcher {
     }
 
     /// Calls `visit(block, item, vector, attributes)` for every item of one list, a page at a
-    /// time, asking the relation to prefetch each next page while the current one is scored.
+    /// time, asking the relation to prefetch `prefetch` of each next page while the current one
+    /// is scored.
     pub(crate) fn scan_list<R: Relation>(
         &self,
         rel: &R,
         first: BlockNumber,
+        prefetch: &[Range<usize>],
         mut visit: impl FnMut(BlockNumber, RowItem, &[f32], &[u8]),
     ) -> Result<()> {
         let mut chain = Chain::new(first);
         while let Some((block, page)) = chain.next_page(rel, PageKind::List)? {
-            if chain.peek() != INVALID_BLOCK && !self.prefetch.is_empty() {
-                rel.prefetch(chain.peek(), &self.prefetch);
+            if chain.peek() != INVALID_BLOCK && !prefetch.is_empty() {
+                rel.prefetch(chain.peek(), prefetch);
             }
             for (item, values) in page.items(&self.meta.layout, block)?.iter() {
                 let (vector, attributes) = self.meta.split_row(values);
