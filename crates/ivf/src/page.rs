@@ -642,4 +642,26 @@ mod tests {
         assert_eq!(a.0[0], 42);
         assert_eq!(a.kind(0), Ok(PageKind::Meta));
     }
+
+    #[test]
+    fn prefetch_ranges_cover_the_asked_part_of_every_item() {
+        // 64-d rows with 24 bytes of attributes: 280 bytes an item.
+        let layout: Layout<RowItem, f32> = Layout::new(70).unwrap();
+        let ranges = layout.prefetch_ranges_within(256..280);
+        let covered = |at: usize| ranges.iter().any(|r| r.contains(&at));
+        for i in 0..layout.capacity() {
+            let item = layout.values_at + i * 280;
+            assert!(covered(item + 256) && covered(item + 279), "item {i}");
+            assert!(
+                !covered(item + 100),
+                "item {i}: its vector is not asked for"
+            );
+        }
+        assert!(covered(CONTENT_START), "the headers");
+        assert_eq!(
+            layout.prefetch_ranges(usize::MAX).len(),
+            1,
+            "whole items merge into one run"
+        );
+    }
 }
