@@ -8,8 +8,10 @@
 //! returned (`probes` for the first ten rows, then `probes * sqrt(rows / 10)`), and when the
 //! candidates run out the next-nearest lists are probed, up to `max_probes`: a selective
 //! filter therefore still gets its rows, with the recall `probes` gives ten rows. Order is
-//! exact within what has been probed; a row from a list probed later may be nearer than one
-//! already returned ("relaxed order", as in pgvector's iterative scans).
+//! exact within what has been probed, and a filtered scan reads the lists its first ten
+//! passing rows need before it returns the first, so those ten come out nearest first; past
+//! them, a row from a list probed later may be nearer than one already returned ("relaxed
+//! order", as in pgvector's iterative scans).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -170,9 +172,13 @@ impl Scan {
             let depth = if self.filter.is_empty() {
                 self.returned + 1
             } else {
+                // The lists the first ten passing rows need are read before the first is
+                // returned, so that those ten come out nearest first, as an unfiltered scan's
+                // do (a merge of shards' scans relies on each one's order).
                 let found = &self.found;
                 let per_match = found.scanned.max(1) as f64 / found.matched.max(1) as f64;
-                ((self.returned + 1) as f64 * per_match).ceil() as usize
+                let rows = (self.returned + 1).max(REFERENCE_ROWS as usize);
+                (rows as f64 * per_match).ceil() as usize
             };
             let wanted = lists_for_depth(probes, depth);
             let counted = if self.filter.is_empty() {
