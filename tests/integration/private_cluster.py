@@ -50,9 +50,11 @@ class Cluster:
             as_postgres([f"{BIN}/pg_basebackup", "-D", self.data, "-R", "--checkpoint=fast", "-h", "127.0.0.1",
                          "-p", str(standby_of.port), "-U", "postgres"])
 
-    def start(self):
+    def start(self, settings=()):
+        """Starts the server; settings ("name=value", no spaces) come after the defaults and win."""
         opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{self.dir}' "
-                "-c wal_consistency_checking=generic -c max_connections=30")
+                "-c wal_consistency_checking=generic -c max_connections=30"
+                + "".join(f" -c {s}" for s in settings))
         try:
             as_postgres([f"{BIN}/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "log"), "-w", "-o", opts,
                          "start"])
