@@ -10,8 +10,8 @@
 //! WHERE clause are priced by PostgreSQL itself (cost_index), per row returned; clauses on the
 //! index's filter columns are checked in the index, so only rows passing them are fetched.
 
+use super::options;
 use super::storage::PgRelation;
-use super::{gucs, options};
 use crate::error::raise_ivf;
 use fashrec_ivf::{lists_read, Meta, Relation};
 use pgrx::pg_sys;
@@ -55,7 +55,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
             pg_sys::JoinType::JOIN_INNER,
             std::ptr::null_mut(),
         );
-        let scan = gucs::scan_options();
+        let scan = shape.scan;
         let first = lists_read(scan, shape.lists, tuples, wanted_rows(root), kept);
         let every = lists_read(scan, shape.lists, tuples, tuples, 1.0);
 
@@ -87,6 +87,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
 /// What the estimate needs to know of an index.
 struct Shape {
     lists: usize,
+    scan: fashrec_ivf::ScanOptions,
     rows_per_page: f64,
 }
 
@@ -100,12 +101,14 @@ fn index_shape(oid: pg_sys::Oid) -> Shape {
         let shape = if rel.nblocks() == 0 {
             Shape {
                 lists: options::lists(index).max(1) as usize,
+                scan: options::scan_options(index),
                 rows_per_page: 1.0,
             }
         } else {
             let meta = Meta::read(&rel).unwrap_or_else(|e| raise_ivf(e));
             Shape {
                 lists: meta.lists as usize,
+                scan: options::scan_options(index),
                 rows_per_page: meta.rows_per_scanned_page().max(1) as f64,
             }
         };

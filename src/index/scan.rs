@@ -5,7 +5,7 @@
 
 use super::attributes::Columns;
 use super::storage::PgRelation;
-use super::{gucs, searchers, vector_of};
+use super::{options, searchers, vector_of};
 use crate::error::raise_ivf;
 use fashrec_ivf::{Filter, Metric, Scan, Searcher};
 use pgrx::pg_sys;
@@ -136,7 +136,7 @@ pub unsafe extern "C-unwind" fn amgettuple(
                 vector_of(key.sk_argument)
             };
             state.scan = Some(
-                Scan::with_searcher(searcher, query, gucs::scan_options())
+                Scan::with_searcher(searcher, query, options::scan_options(index))
                     .and_then(|s| s.with_filter(state.filter.clone()))
                     .unwrap_or_else(|e| raise_ivf(e)),
             );

@@ -47,10 +47,10 @@ def cli():
     return path
 
 
-def load_catalog(cli, url, per_class, lists):
+def load_catalog(cli, url, per_class, lists, probes=None):
     """Loads a balanced catalog (per_class products of each of the 10 categories) into the
     database at url, computes the product vectors and builds the index as the demo does (the
-    gender modes' IN and the category checked in the index)."""
+    gender modes' IN and the category checked in the index), with its own probes if given."""
     result = subprocess.run([cli, "load", "--url", url, "--balanced", str(per_class)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -59,5 +59,6 @@ def load_catalog(cli, url, per_class, lists):
             FROM (SELECT unnest(array_agg(id)) AS id, unnest(embed_products(array_agg(image), array_agg(keywords))) AS v
                   FROM products) e WHERE p.id = e.id""")
         conn.execute("CREATE INDEX products_embedding_idx ON products "
-                     f"USING fashrec_ivf (gender, embedding, category) WITH (lists = {int(lists)})")
+                     f"USING fashrec_ivf (gender, embedding, category) WITH (lists = {int(lists)}"
+                     + (f", probes = {int(probes)})" if probes else ")"))
         conn.execute("ANALYZE products")

@@ -36,17 +36,25 @@ class Cluster:
     wal_consistency_checking = generic, which checks every replayed generic WAL record against
     a full page image."""
 
-    def __init__(self, port_offset=0):
+    def __init__(self, port_offset=0, standby_of=None):
+        """A new cluster (initdb), or with standby_of a streaming hot standby of that running
+        cluster: a base backup whose -R settings make it follow the primary from where it left."""
         self.dir = tempfile.mkdtemp(prefix="fashrec-crash-")
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres")
         self.data = os.path.join(self.dir, "data")
         self.port = 20000 + (os.getpid() + port_offset) % 20000
-        as_postgres([f"{BIN}/initdb", "-D", self.data, "-U", "postgres", "--auth=trust"])
+        if standby_of is None:
+            as_postgres([f"{BIN}/initdb", "-D", self.data, "-U", "postgres", "--auth=trust"])
+        else:
+            as_postgres([f"{BIN}/pg_basebackup", "-D", self.data, "-R", "--checkpoint=fast", "-h", "127.0.0.1",
+                         "-p", str(standby_of.port), "-U", "postgres"])
 
-    def start(self):
+    def start(self, settings=()):
+        """Starts the server; settings ("name=value", no spaces) come after the defaults and win."""
         opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{self.dir}' "
-                "-c wal_consistency_checking=generic -c max_connections=30")
+                "-c wal_consistency_checking=generic -c max_connections=30"
+                + "".join(f" -c {s}" for s in settings))
         try:
             as_postgres([f"{BIN}/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "log"), "-w", "-o", opts,
                          "start"])
@@ -77,8 +85,10 @@ class Cluster:
             os.remove(lock)
 
     def connect(self, **kwargs):
-        return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
-                               autocommit=True, **kwargs)
+        return psycopg.connect(self.url(), autocommit=True, **kwargs)
+
+    def url(self, dbname="postgres"):
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def log(self):
         with open(os.path.join(self.dir, "log")) as f:
