@@ -44,7 +44,10 @@ def main():
         index = conn.execute(
             "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
             "WHERE indrelid = 'products'::regclass AND pg_get_indexdef(indexrelid) LIKE '%fashrec_ivf%'").fetchone()
-        info = conn.execute(f"SELECT lists, rows, filter_columns, summary_pages FROM fashrec_ivf_info('{index[0]}')").fetchone()
+        cur = conn.execute(f"SELECT * FROM fashrec_ivf_info('{index[0]}')")
+        info = dict(zip([c.name for c in cur.description], cur.fetchone()))
+        # An extension older than list summaries reports no summary_pages.
+        info = (info["lists"], info["rows"], info["filter_columns"], info.get("summary_pages", "none"))
         probes = conn.execute("SHOW fashrec_ivf.probes").fetchone()[0]
         forms = {"recommend_similar(id, 10, 'men')": SIMILAR.format(extra=""),
                  "recommend_similar(id, 10, 'men', 'Bag')": SIMILAR.format(extra=", 'Bag'")}
