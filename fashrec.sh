@@ -93,14 +93,19 @@ setup() {
 install_extension() {
     local profile=${1:-release}
     say "building and installing the extension ($profile)"
-    local flags=(--profile "$profile")
-    [ "$profile" = release ] && flags=(--release)
-    [ "$(id -u)" = 0 ] || flags+=(--sudo)
+    local flags=() stage=$ROOT/target/install-$profile
+    [ "$profile" = release ] || flags=(--profile "$profile")
+    # Build into a staging folder (what cargo pgrx install would copy), then replace the installed
+    # files: the build takes minutes, and for that long the library would be missing for every new
+    # backend of every cluster (a demo's load failed with 'could not access file "$libdir/fashrec"'
+    # while another checkout rebuilt).
+    rm -rf "$stage"
+    (cd "$ROOT" && cargo pgrx package "${flags[@]}" --pg-config "$PG_CONFIG" --out-dir "$stage" >/dev/null)
     # Unlink the installed libraries first: copying over a file that running backends have mapped
     # kills them with SIGBUS (seen with two worktrees sharing this installation); an unlinked file
     # stays valid for whoever has it mapped, and new backends load the new one.
     as_root rm -f "$("$PG_CONFIG" --pkglibdir)/fashrec.so" "$("$PG_CONFIG" --pkglibdir)/fashrec_onnxruntime/libonnxruntime.so.$ORT_VERSION"
-    (cd "$ROOT" && cargo pgrx install "${flags[@]}" --pg-config "$PG_CONFIG" >/dev/null)
+    as_root cp -r "$stage/." /
     # The install scripts of earlier releases (CREATE EXTENSION fashrec VERSION '0.1.0', and what
     # ALTER EXTENSION UPDATE starts from); cargo pgrx install copies only the upgrade scripts.
     as_root cp "$ROOT"/sql/fashrec--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
@@ -186,7 +191,9 @@ refresh_extension() {
     local script stamp=$PGDATA_DIR/fashrec-extension.md5 sum version have
     version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1)
     script="$("$PG_CONFIG" --sharedir)/extension/fashrec--$version.sql"
-    sum=$(md5sum "$script" | cut -d' ' -f1)
+    # Of the sorted lines: cargo pgrx writes the same objects in a different order on every build,
+    # and an unsorted sum made every rerun after a rebuild drop the embedded catalog.
+    sum=$(sort "$script" | md5sum | cut -d' ' -f1)
     have=$(local_psql -d fashrec -tAc "SELECT extversion FROM pg_extension WHERE extname = 'fashrec'")
     if [ -n "$have" ] && [ "$have" != "$version" ]; then
         say "updating the extension from $have to $version (ALTER EXTENSION fashrec UPDATE)"

@@ -2,8 +2,11 @@
 looping over a mix of words searches (every gender mode), photo uploads (the rendered reference
 photos) and product pages, one request at a time. Prints page times (p50, p99 per kind and
 overall, as the client sees them), the shop's own time for a words search (its Server-Timing
-header: alone, one search at a time before the load, and under the load, where it includes the
-wait for a pooled connection), the errors (any status but 200, any failed request) and the requests per second.
+header, alone, one search at a time before the load, and under the load) with its two parts, the
+wait for a pooled connection and the queries themselves, the errors (any status but 200, any failed request) and the requests per second.
+The load's ten phrases repeat, so after the warm-up each pooled backend finds their embed_text in
+the extension's per-backend cache of recent inputs; "words_alone_distinct" times, one at a time,
+phrases searched once each (training/attribute_queries.jsonl), which pay for the encoder.
 
     python3 bench/shop_load.py --shop http://127.0.0.1:8099/ [--clients 20] [--seconds 30]
 """
@@ -12,7 +15,6 @@ import json
 import pathlib
 import random
 import re
-import statistics
 import threading
 import time
 import urllib.error
@@ -28,7 +30,7 @@ PHOTOS = [p.read_bytes() for p in sorted((ROOT / "training/reference").glob("pho
 
 
 def request(url, data=None, headers=None):
-    """One request: (status, seconds, server milliseconds or None, body)."""
+    """One request: (status, seconds, the Server-Timing durations in ms by name, body)."""
     began = time.perf_counter()
     req = urllib.request.Request(url, data=data, headers=headers or {})
     try:
@@ -39,8 +41,9 @@ def request(url, data=None, headers=None):
         body = e.read()
         status, timing = e.code, e.headers.get("Server-Timing", "")
     took = time.perf_counter() - began
-    match = re.search(r"dur=([0-9.]+)", timing)
-    return status, took, float(match.group(1)) if match else None, body
+    # "app;dur=12.3, pool;dur=0.1, db;dur=11.9": the handler, its waits for a pooled connection, its queries
+    spent = {name: float(ms) for name, ms in re.findall(r"([a-z]+);dur=([0-9.]+)", timing)}
+    return status, took, spent, body
 
 
 def photo_body(photo):
@@ -66,9 +69,19 @@ def client(shop, ids, until, results, lock, seed):
             else:
                 outcome = request(f"{shop}product/{rng.choice(ids)}")
         except Exception as e:  # a failed request is an error of the run, counted, not raised
-            outcome = (repr(e), 0.0, None)
+            outcome = (repr(e), 0.0, {})
         with lock:
             results.append((kind,) + outcome[:3])
+
+
+def server(timings):
+    """p50 and p99 of the shop's own time (app), and p50 of its parts: pool wait and queries."""
+    timings = [t for t in timings if "app" in t]
+    out = {"server_p50_ms": round(percentile([t["app"] for t in timings], 50), 1),
+           "server_p99_ms": round(percentile([t["app"] for t in timings], 99), 1)}
+    for part in ("pool", "db"):
+        out[f"{part}_p50_ms"] = round(percentile([t.get(part, float("nan")) for t in timings], 50), 1)
+    return out
 
 
 def percentile(values, p):
@@ -99,6 +112,9 @@ def main():
                                                          "gender": GENDERS[i % len(GENDERS)]}))
              for i in range(100)]
     alone = [r[:3] for r in alone]
+    distinct = [json.loads(line)["query"] for line in (ROOT / "training/attribute_queries.jsonl").open()]
+    distinct = [q for q in dict.fromkeys(distinct) if q not in WORDS][:100]
+    distinct = [request(f"{shop}?" + urllib.parse.urlencode({"q": q}))[:3] for q in distinct]
     results, lock = [], threading.Lock()
     until = time.perf_counter() + args.seconds
     threads = [threading.Thread(target=client, args=(shop, ids, until, results, lock, i))
@@ -117,11 +133,13 @@ def main():
         times = [r[2] * 1000 for r in results if r[1] == 200 and kind in (r[0], "all")]
         report[kind] = {"requests": len(times), "p50_ms": round(percentile(times, 50), 1),
                         "p99_ms": round(percentile(times, 99), 1)}
-    server = [r[3] for r in results if r[0] == "words" and r[1] == 200 and r[3] is not None]
-    report["words"]["server_p50_ms"] = round(statistics.median(server), 1) if server else None
+    report["words"].update(server(r[3] for r in results if r[0] == "words" and r[1] == 200))
     report["words_alone"] = {"requests": len(alone), "errors": sum(r[0] != 200 for r in alone),
                              "p50_ms": round(percentile([r[1] * 1000 for r in alone], 50), 1),
-                             "server_p50_ms": round(statistics.median(r[2] for r in alone), 1)}
+                             **server(r[2] for r in alone)}
+    report["words_alone_distinct"] = {"requests": len(distinct), "errors": sum(r[0] != 200 for r in distinct),
+                                      "p50_ms": round(percentile([r[1] * 1000 for r in distinct], 50), 1),
+                                      **server(r[2] for r in distinct)}
     print(json.dumps(report, indent=2))
 
 

