@@ -4,7 +4,7 @@
 //! are checked on the index's own copy of their values, before a row is scored.
 
 use super::attributes::Columns;
-use super::storage::PgRelation;
+use super::storage::{table_counts, PgRelation};
 use super::{options, searchers, vector_of};
 use crate::error::raise_ivf;
 use fashrec_ivf::{Filter, Metric, Scan, Searcher};
@@ -92,17 +92,11 @@ fn report(scan: Option<Scan>) {
 }
 
 /// Counts one scan of the index for pg_stat_user_indexes.idx_scan (PostgreSQL's
-/// `pgstat_count_index_scan`, a macro that bindings cannot call).
+/// `pgstat_count_index_scan`).
 unsafe fn count_index_scan(index: pg_sys::Relation) {
-    // SAFETY: `index` is an open relation; pgstat_assoc_relation sets pgstat_info when
-    // statistics are being collected for it.
-    unsafe {
-        if (*index).pgstat_info.is_null() && (*index).pgstat_enabled {
-            pg_sys::pgstat_assoc_relation(index);
-        }
-        if let Some(info) = (*index).pgstat_info.as_mut() {
-            info.t_counts.t_numscans += 1;
-        }
+    // SAFETY: `index` is an open relation.
+    if let Some(counts) = unsafe { table_counts(index) } {
+        counts.t_numscans += 1;
     }
 }
 

@@ -68,6 +68,11 @@ impl PgRelation {
                             buffer,
                         ) =>
                 {
+                    // ReadBufferExtended counts its reads for pg_statio; ReadRecentBuffer does not.
+                    if let Some(counts) = table_counts(self.raw) {
+                        counts.t_blocks_fetched += 1;
+                        counts.t_blocks_hit += 1;
+                    }
                     buffer
                 }
                 _ => pg_sys::ReadBufferExtended(
@@ -81,6 +86,24 @@ impl PgRelation {
             pg_sys::LockBuffer(buffer, mode);
             buffer
         }
+    }
+}
+
+/// The relation's statistics counters of this transaction (what PostgreSQL's pgstat_count_*
+/// macros, which bindings cannot call, increment), if statistics are collected for it.
+///
+/// # Safety
+/// `rel` is an open relation; the counters live until the end of the transaction.
+pub(super) unsafe fn table_counts(
+    rel: pg_sys::Relation,
+) -> Option<&'static mut pg_sys::PgStat_TableCounts> {
+    // SAFETY: `rel` is open; pgstat_assoc_relation sets pgstat_info when statistics are being
+    // collected for it.
+    unsafe {
+        if (*rel).pgstat_info.is_null() && (*rel).pgstat_enabled {
+            pg_sys::pgstat_assoc_relation(rel);
+        }
+        (*rel).pgstat_info.as_mut().map(|info| &mut info.t_counts)
     }
 }
 

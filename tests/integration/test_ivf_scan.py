@@ -96,6 +96,41 @@ def test_scans_are_counted_for_pg_stat_user_indexes(dburl):
         conn.execute("DROP TABLE counted")
 
 
+def test_every_page_a_scan_reads_is_counted_for_pg_statio(dburl):
+    """A filtered scan reads the pages it prefetched through the buffer the prefetch found
+    (ReadRecentBuffer, which PostgreSQL does not count): they count in idx_blks_hit too."""
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE paged (id int PRIMARY KEY, g int, v vector({DIMS}))")
+        fill(conn, "paged", 3000, seed=6)
+        conn.execute("UPDATE paged SET g = id % 3")
+        conn.execute("CREATE INDEX paged_idx ON paged USING fashrec_ivf (v, g) WITH (lists = 2)")
+        list_pages = conn.execute("SELECT sum(pages) FROM fashrec_ivf_lists('paged_idx')").fetchone()[0]
+        assert list_pages >= 10, "each list is a chain of several pages"
+
+    def blocks(conn):
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        return conn.execute("SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes "
+                            "WHERE indexrelname = 'paged_idx'").fetchone()[0]
+
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        before = blocks(conn)
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        conn.execute("SET fashrec_ivf.probes = 2")
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_sort = off")
+        # Both lists are read whole (probes 2); ten rows need only a few vectors read again.
+        got = conn.execute(f"SELECT count(*) FROM (SELECT id FROM paged WHERE g >= 0 "
+                           f"ORDER BY v <-> '{vec([0.0] * DIMS)}' LIMIT 10) t").fetchone()[0]
+        assert got == 10
+    # A backend reports its statistics when it exits; poll until they arrive.
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        deadline = time.monotonic() + 20
+        while blocks(conn) - before < list_pages and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert blocks(conn) - before >= list_pages
+        conn.execute("DROP TABLE paged")
+
+
 @pytest.mark.parametrize("rows", [0, 1])
 def test_a_scan_of_a_tiny_index_in_a_fresh_backend(dburl, rows):
     """A fresh backend's first scan fills the cache; tiny and empty indexes work as well."""
