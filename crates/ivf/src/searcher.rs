@@ -13,6 +13,7 @@
 //! for the access method is [`crate::scan::Scan`]. With `probes` equal to the number of lists,
 //! both return exactly the brute-force order: by score, then by tid.
 
+use std::borrow::Cow;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::ops::Range;
@@ -87,6 +88,12 @@ impl Yield {
             self.scanned += rows;
             self.matched += matched;
         }
+    }
+
+    /// Counts one list a summary ruled out unread: barren, and skipped.
+    pub(crate) fn add_skipped(&mut self) {
+        self.barren += 1;
+        self.skipped += 1;
     }
 
     pub(crate) fn add(&mut self, other: Yield) {
@@ -459,15 +466,15 @@ impl Searcher {
 
     /// The lists of `probes` that may hold a row passing `filter`, by their summaries (all of
     /// them without a filter or summaries); the others are counted in `found` as barren.
-    pub(crate) fn lists_to_read<R: Relation>(
+    pub(crate) fn lists_to_read<'p, R: Relation>(
         &self,
         rel: &R,
         filter: &Filter,
-        probes: &[Probe],
+        probes: &'p [Probe],
         found: &mut Yield,
-    ) -> Result<Vec<Probe>> {
+    ) -> Result<Cow<'p, [Probe]>> {
         let Some(region) = self.meta.summaries.as_ref().filter(|_| !filter.is_empty()) else {
-            return Ok(probes.to_vec());
+            return Ok(Cow::Borrowed(probes));
         };
         let mut read = Vec::with_capacity(probes.len());
         for probe in probes {
@@ -476,11 +483,10 @@ impl Searcher {
             })? {
                 read.push(*probe);
             } else {
-                found.barren += 1;
-                found.skipped += 1;
+                found.add_skipped();
             }
         }
-        Ok(read)
+        Ok(Cow::Owned(read))
     }
 
     /// Calls `visit(item, code, attributes)` for every item of one code chain, a page at a

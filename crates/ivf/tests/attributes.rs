@@ -48,6 +48,18 @@ fn build_with_attributes(rows: &[Vec<f32>], options: BuildOptions) -> MemoryRela
     build_with(rows, options, |i| attributes_of(i).to_vec())
 }
 
+/// `rows` rows in `clusters` clusters, then as many again moved `shift` away in every
+/// dimension: the near rows come first.
+fn near_and_far(seed: u64, rows: usize, clusters: usize, shift: f32) -> Vec<Vec<f32>> {
+    let mut lcg = Lcg(seed);
+    let near = lcg.clustered(rows, DIMS, clusters);
+    let far = lcg
+        .clustered(rows, DIMS, clusters)
+        .into_iter()
+        .map(|v| v.into_iter().map(|x| x + shift).collect());
+    near.into_iter().chain(far).collect()
+}
+
 /// An index of `rows`, row `i` with the attributes `attributes(i)`.
 fn build_with(
     rows: &[Vec<f32>],
@@ -145,14 +157,7 @@ fn filtered_scans_return_exactly_the_passing_rows() {
 fn a_filter_reads_on_past_lists_without_a_passing_row() {
     // Two far-apart clusters; only the far one holds "women". One probe of a query in the near
     // cluster must still reach the women's rows before it gives up the first ten.
-    let mut lcg = Lcg(5);
-    let near = lcg.clustered(300, DIMS, 1);
-    let far: Vec<Vec<f32>> = lcg
-        .clustered(300, DIMS, 1)
-        .into_iter()
-        .map(|v| v.into_iter().map(|x| x + 50.0).collect())
-        .collect();
-    let rows: Vec<Vec<f32>> = near.into_iter().chain(far).collect();
+    let rows = near_and_far(5, 300, 1, 50.0);
     let opts = BuildOptions {
         attributes: 1,
         ..options(8, Metric::L2, fashrec_ivf::Codes::Never)
@@ -247,14 +252,7 @@ fn lists_without_a_passing_row_do_not_count_as_probes() {
 fn summaries_follow_inserts_and_vacuum() {
     // Two far-apart clusters of four lists each: men near the query, women far from it.
     for codes in BOTH {
-        let mut lcg = Lcg(17);
-        let near = lcg.clustered(200, DIMS, 4);
-        let far: Vec<Vec<f32>> = lcg
-            .clustered(200, DIMS, 4)
-            .into_iter()
-            .map(|v| v.into_iter().map(|x| x + 60.0).collect())
-            .collect();
-        let rows: Vec<Vec<f32>> = near.into_iter().chain(far).collect();
+        let rows = near_and_far(17, 200, 4, 60.0);
         let opts = BuildOptions {
             attributes: 1,
             ..options(8, Metric::L2, codes)
