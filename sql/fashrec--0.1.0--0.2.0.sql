@@ -284,3 +284,33 @@ STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'fashrec_ivf_info_wrapper';
 COMMENT ON FUNCTION fashrec_ivf_info(regclass) IS 'Shape of a fashrec_ivf index: lists, dims, metric, rows, blocks, empty lists, imbalance (largest list / mean) and coefficient of variation of list sizes, whether the lists have one-byte codes (scanned before the vectors) and their pages, how many filter columns the index holds after the vector, and the pages of its lists'' summaries of those columns (0 for an index built by release 0.1.0: REINDEX gives it summaries, which let filtered scans skip lists). REINDEX when imbalance grows far above 1.';
+
+-- recommend_for_text re-ranks the index's nearest products by their keywords instead of also
+-- searching the keywords on their own (sql/recommend.sql).
+CREATE OR REPLACE FUNCTION recommend_for_text(query text, k int DEFAULT 10, for_gender text DEFAULT NULL,
+                                   in_category text DEFAULT NULL, depth int DEFAULT 100)
+RETURNS SETOF fashrec_recommendation
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    words text[];
+BEGIN
+    PERFORM fashrec_check_request(for_gender, k);
+    IF query IS NULL THEN
+        RETURN;
+    END IF;
+    words := tsvector_to_array(to_tsvector('english', query));
+    RETURN QUERY
+    SELECT c.id, c.name, c.category, c.gender, c.price, c.description,
+           ((c.score
+             + CASE WHEN cardinality(words) > 0
+                    THEN cardinality(ARRAY(SELECT unnest(words) INTERSECT
+                                           SELECT unnest(tsvector_to_array(p.keywords_tsv))))::float8
+                         / cardinality(words)
+                    ELSE 0 END) / 2)::float8
+    FROM recommend_for_embedding(embed_text(query), least(greatest(depth, k), 1000), for_gender,
+                                 in_category) WITH ORDINALITY AS c
+    JOIN products p ON p.id = c.id
+    ORDER BY 7 DESC, c.ordinality
+    LIMIT k;
+END $$;
+COMMENT ON FUNCTION recommend_for_text(text, int, text, text, int) IS 'Products for a text query: the depth nearest in the product space, re-ranked by the share of the query''s words in their keywords; score = (similarity + share of words found) / 2.';

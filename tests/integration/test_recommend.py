@@ -111,6 +111,26 @@ def test_colour_canvas_shoes_for_men_finds_those_sneakers(db, colour):
     assert set(plain[: min(5, len(wanted))]) <= wanted, plain
 
 
+def test_text_candidates_are_the_nearest_products_reranked_by_their_keywords(db):
+    """recommend_for_text takes the `depth` nearest products of the plain query and orders them by
+    (similarity + share of the query's words in their keywords) / 2."""
+    db.execute("SET enable_indexscan = off")  # both exact, so both see the same nearest products
+    for text in ["black canvas shoes", "leather tote", "summer dress"]:
+        nearest = [r[0] for r in db.execute(
+            "SELECT id FROM products ORDER BY embedding <-> embed_text(%s) LIMIT 30", (text,)).fetchall()]
+        words = db.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", (text,)).fetchone()[0]
+        expected = {}
+        for pid, similarity, keywords in db.execute(
+                """SELECT id, fashrec_similarity(embedding, embed_text(%s)), tsvector_to_array(keywords_tsv)
+                   FROM products WHERE id = ANY(%s)""", (text, nearest)).fetchall():
+            expected[pid] = (similarity + len(set(words) & set(keywords)) / len(words)) / 2
+        results = rows(db, "SELECT * FROM recommend_for_text(%s, 10, depth => 30)", text)
+        assert {r["id"] for r in results} <= set(nearest)
+        assert [r["score"] for r in results] == pytest.approx(sorted(expected.values(), reverse=True)[:10])
+        for r in results:
+            assert r["score"] == pytest.approx(expected[r["id"]])
+
+
 def test_a_photo_ranks_products_by_their_pictures(db):
     """embed_image's zero words part adds the same to every product's distance: the order is the
     order of the 64-d picture parts (the first 64 dims of a product vector, divided by a)."""
