@@ -55,9 +55,6 @@ pub unsafe extern "C-unwind" fn amcostestimate(
             pg_sys::JoinType::JOIN_INNER,
             std::ptr::null_mut(),
         );
-        let scan = shape.scan;
-        let first = lists_read(scan, shape.lists, tuples, wanted_rows(root), kept);
-        let every = lists_read(scan, shape.lists, tuples, tuples, 1.0);
 
         let (mut random_page, mut seq_page) = (0.0, 0.0);
         pg_sys::get_tablespace_page_costs((*info).reltablespace, &mut random_page, &mut seq_page);
@@ -75,6 +72,9 @@ pub unsafe extern "C-unwind" fn amcostestimate(
             pg_sys::JoinType::JOIN_INNER,
             std::ptr::null_mut(),
         );
+        let scan = shape.scan;
+        let first = lists_read(scan, shape.lists, tuples, wanted_rows(root), kept, in_index);
+        let every = lists_read(scan, shape.lists, tuples, tuples, 1.0, 1.0);
 
         // Every list of the first batch is read before the first row comes out.
         *startup = centroids + first as f64 * per_list;
