@@ -1,7 +1,7 @@
 //! How many lists a streaming scan reads before it has returned a given number of rows: the
 //! planner's cost estimate asks this so that it prices the scan the way `Scan` behaves.
 
-use crate::scan::{lists_for_depth, lists_for_filtered_depth, ScanOptions};
+use crate::scan::{lists_for_depth, ScanOptions};
 
 /// Lists a [`crate::Scan`] reads to return `rows` rows to a consumer that keeps only
 /// `selectivity` of them (its WHERE clause), when the index has `lists` lists holding
@@ -25,11 +25,7 @@ pub fn lists_read(
     let probes = (options.probes.max(1) as usize).min(lists);
     let limit = (options.max_probes as usize).clamp(probes, lists);
     let pulled = (rows.max(1.0) / selectivity.clamp(f64::MIN_POSITIVE, 1.0)).min(tuples.max(1.0));
-    let by_depth = if in_index < 1.0 {
-        lists_for_filtered_depth(probes, pulled.ceil() as usize)
-    } else {
-        lists_for_depth(probes, pulled.ceil() as usize)
-    };
+    let by_depth = lists_for_depth(probes, pulled.ceil() as usize, in_index < 1.0);
     let per_list = (tuples / lists as f64).max(1.0);
     let by_candidates = (pulled / per_list).ceil() as usize;
     by_depth.max(by_candidates).clamp(probes, limit)

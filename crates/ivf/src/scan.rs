@@ -46,26 +46,26 @@ impl ScanOptions {
 const REFERENCE_ROWS: f64 = 10.0;
 
 /// Lists to have probed before returning row number `depth` (1-based): `probes` for the first
-/// ten rows, then growing with the square root of the depth. A query that is asked for more
-/// rows (because a filter rejects most of them, or for a large LIMIT) needs the true top-`depth`
-/// rows, which spread over more lists than the top ten; probing `probes * sqrt(depth / 10)`
-/// lists keeps recall about where `probes` puts it for ten rows (measured on Fashion-MNIST
-/// with filters matching 50%, 10% and 1% of rows; see bench/ivf.md).
-pub(crate) fn lists_for_depth(probes: usize, depth: usize) -> usize {
-    let scale = (depth as f64 / REFERENCE_ROWS).max(1.0).sqrt();
-    (probes as f64 * scale).ceil() as usize
-}
-
-/// Lists a filtered scan reads, not counting those without a passing row, before it returns a
-/// row at `depth` among the rows it scans (passing or not): `probes * (depth / 10)^0.4`. Lists
-/// without a passing row are skipped or not counted, so the lists that count hold the passing
-/// rows more densely than the square root of `lists_for_depth` assumes: with it, a filtered
-/// scan had more recall than an unfiltered one at the same probes (0.994 against 0.978 at
-/// probes 6 on 64-d Fashion-MNIST, one category) for a third more lists. With 0.4 the filtered
-/// recall stays above the unfiltered one or within 0.01 of it at every filter measured (probes
-/// 4 and 6; examples/filtered_index.rs, bench/sql/filtered.md).
-pub(crate) fn lists_for_filtered_depth(probes: usize, depth: usize) -> usize {
-    let scale = (depth as f64 / REFERENCE_ROWS).max(1.0).powf(0.4);
+/// ten rows, then growing with the depth. A query that is asked for more rows (because a filter
+/// rejects most of them, or for a large LIMIT) needs the true top-`depth` rows, which spread
+/// over more lists than the top ten; probing `probes * sqrt(depth / 10)` lists keeps recall
+/// about where `probes` puts it for ten rows (measured on Fashion-MNIST with filters matching
+/// 50%, 10% and 1% of rows; see bench/ivf.md).
+///
+/// A `filtered` scan counts only lists holding passing rows (the others are skipped or not
+/// counted), and there `depth` counts the rows it scans, passing or not. Those lists hold the
+/// passing rows more densely than the square root assumes: with it, a filtered scan had more
+/// recall than an unfiltered one at the same probes (0.994 against 0.978 at probes 6 on 64-d
+/// Fashion-MNIST, one category) for a third more lists. It grows with `(depth / 10)^0.4`
+/// instead, which keeps the filtered recall above the unfiltered one or within 0.01 of it at
+/// every filter measured (probes 4 and 6; examples/filtered_index.rs, bench/sql/filtered.md).
+pub(crate) fn lists_for_depth(probes: usize, depth: usize, filtered: bool) -> usize {
+    let deeper = (depth as f64 / REFERENCE_ROWS).max(1.0);
+    let scale = if filtered {
+        deeper.powf(0.4)
+    } else {
+        deeper.sqrt()
+    };
     (probes as f64 * scale).ceil() as usize
 }
 
@@ -182,8 +182,9 @@ impl Scan {
     /// selectivity seen so far) has its lists, not counting barren ones, or `limit` lists were
     /// read.
     fn probe_to_depth<R: Relation>(&mut self, rel: &R, probes: usize, limit: usize) -> Result<()> {
+        let filtered = !self.filter.is_empty();
         loop {
-            let depth = if self.filter.is_empty() {
+            let depth = if !filtered {
                 self.returned + 1
             } else {
                 // The lists the first ten passing rows need are read before the first is
@@ -194,13 +195,11 @@ impl Scan {
                 let rows = (self.returned + 1).max(REFERENCE_ROWS as usize);
                 (rows as f64 * per_match).ceil() as usize
             };
-            let (wanted, counted) = if self.filter.is_empty() {
-                (lists_for_depth(probes, depth), self.probed)
+            let wanted = lists_for_depth(probes, depth, filtered);
+            let counted = if filtered {
+                self.probed - self.found.barren
             } else {
-                (
-                    lists_for_filtered_depth(probes, depth),
-                    self.probed - self.found.barren,
-                )
+                self.probed
             };
             if counted >= wanted || self.probed >= limit {
                 return Ok(());
