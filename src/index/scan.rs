@@ -23,6 +23,9 @@ struct ScanState {
     metric: Metric,
     /// The WHERE clauses on the columns after the vector, as the crate checks them.
     filter: Filter,
+    /// The index's pages, kept for the whole scan so that the block count it learnt carries
+    /// over from one amgettuple to the next; its buffer hints are the backend's (searchers.rs).
+    rel: PgRelation,
 }
 
 /// `ambeginscan`: sets up an ordered scan.
@@ -47,6 +50,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
             scan: None,
             metric: Metric::L2,
             filter: Filter::new(),
+            rel: PgRelation::new(index),
         });
         (*scan).opaque = state.cast();
         scan
@@ -111,14 +115,18 @@ pub unsafe extern "C-unwind" fn amgettuple(
         if (*scan).numberOfOrderBys == 0 {
             crate::sql_error!(ERRCODE_FEATURE_NOT_SUPPORTED, "a fashrec_ivf index can only be scanned with ORDER BY column <-> vector (or <=>, <#>)");
         }
-        let rel = PgRelation::new((*scan).indexRelation);
         let state = &mut *((*scan).opaque as *mut ScanState);
         if state.scan.is_none() {
             let index = (*scan).indexRelation;
-            let searcher = state
-                .searcher
-                .get_or_insert_with(|| searchers::searcher(index, &rel))
-                .clone();
+            let searcher = match state.searcher.clone() {
+                Some(searcher) => searcher,
+                None => {
+                    let (searcher, hints) = searchers::searcher(index, &state.rel);
+                    state.rel.use_hints(hints);
+                    state.searcher = Some(searcher.clone());
+                    searcher
+                }
+            };
             state.metric = searcher.meta().metric;
             let key = &*(*scan).orderByData;
             // `<-> NULL` orders every row by NULL: any order will do, so the zero vector.
@@ -139,7 +147,7 @@ pub unsafe extern "C-unwind" fn amgettuple(
         let Some(active) = state.scan.as_mut() else {
             return false;
         };
-        match active.next(&rel).unwrap_or_else(|e| raise_ivf(e)) {
+        match active.next(&state.rel).unwrap_or_else(|e| raise_ivf(e)) {
             Some(neighbor) => {
                 pgrx::itemptr::item_pointer_set_all(
                     &mut (*scan).xs_heaptid,

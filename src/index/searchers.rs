@@ -1,6 +1,7 @@
 //! Each backend keeps the searchers (meta page, centroids, list heads) of the indexes it has
 //! scanned, so a query does not read and copy every centroid page again: at 784-d and 245
-//! lists that is 123 pages and 750 KiB per query.
+//! lists that is 123 pages and 750 KiB per query. Beside each it keeps the buffers the index's
+//! pages were last found in, so that the next scan pins them without a buffer-table lookup.
 //!
 //! A searcher is valid for as long as its index's file stays the same: only a build writes
 //! the meta and centroid pages, and every build (CREATE INDEX, REINDEX, TRUNCATE, VACUUM
@@ -9,11 +10,12 @@
 //! (a relfilenode number reused after a DROP) can never be used. No invalidation callback is
 //! needed; entries of dropped indexes age out.
 
-use super::storage::PgRelation;
+use super::storage::{BufferHints, PgRelation};
 use crate::error::raise_ivf;
 use fashrec_ivf::{Meta, Searcher};
 use pgrx::pg_sys;
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Most bytes of centroids one backend keeps; a larger index's searcher is used for its scan
@@ -25,6 +27,7 @@ struct Entry {
     relfilenode: pg_sys::Oid,
     bytes: usize,
     searcher: Arc<Searcher>,
+    hints: Rc<BufferHints>,
 }
 
 thread_local! {
@@ -33,8 +36,9 @@ thread_local! {
     static CACHE: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The searcher of an open index: the cached one if the index is unchanged, else read anew.
-pub fn searcher(index: pg_sys::Relation, rel: &PgRelation) -> Arc<Searcher> {
+/// The searcher of an open index and its buffer hints: the cached ones if the index is
+/// unchanged, else read anew.
+pub fn searcher(index: pg_sys::Relation, rel: &PgRelation) -> (Arc<Searcher>, Rc<BufferHints>) {
     // SAFETY: `index` is an open relation; rd_id and rd_node are plain fields.
     let (oid, relfilenode) = unsafe { ((*index).rd_id, (*index).rd_node.relNode) };
     let meta = Meta::read(rel).unwrap_or_else(|e| raise_ivf(e));
@@ -45,13 +49,15 @@ pub fn searcher(index: pg_sys::Relation, rel: &PgRelation) -> Arc<Searcher> {
         {
             let entry = cache.remove(at);
             if *entry.searcher.meta() == meta {
-                let searcher = entry.searcher.clone();
+                let found = (entry.searcher.clone(), entry.hints.clone());
                 cache.insert(0, entry);
-                return searcher;
+                return found;
             }
         }
         let searcher = Arc::new(Searcher::open_with(rel, meta).unwrap_or_else(|e| raise_ivf(e)));
+        // The hints of an index with 2^20 blocks take at most 4 MiB (storage.rs).
         let bytes = searcher.memory_bytes();
+        let hints = Rc::new(BufferHints::default());
         if bytes <= BUDGET_BYTES {
             cache.insert(
                 0,
@@ -60,6 +66,7 @@ pub fn searcher(index: pg_sys::Relation, rel: &PgRelation) -> Arc<Searcher> {
                     relfilenode,
                     bytes,
                     searcher: searcher.clone(),
+                    hints: hints.clone(),
                 },
             );
             let mut total = 0;
@@ -68,6 +75,6 @@ pub fn searcher(index: pg_sys::Relation, rel: &PgRelation) -> Arc<Searcher> {
                 total <= BUDGET_BYTES
             });
         }
-        searcher
+        (searcher, hints)
     })
 }

@@ -1,17 +1,49 @@
 //! The ivf crate's page storage on PostgreSQL buffers: the only file that touches them. Every
 //! write set is one generic WAL record, so a crash leaves each change done or not done.
 //!
-//! Reads are the hot path of a scan (a 784-d list page holds two vectors), so a read costs one
-//! buffer-table lookup and no system call: the block count is remembered and asked for again
-//! only for a block past it (an index only grows while it is open), and a block the scan
-//! prefetched is pinned through the buffer the prefetch found (`ReadRecentBuffer`).
+//! Reads are the hot path of a scan (a 784-d list page holds two vectors), so a read costs no
+//! system call and, for a page read before, no buffer-table lookup: the block count is
+//! remembered and asked for again only for a block past it (an index only grows while it is
+//! open), and the buffer each block was last found in is remembered (`BufferHints`) and pinned
+//! through `ReadRecentBuffer`, which checks that the buffer still holds that block. A scan's
+//! prefetch of the next page needs no lookup either once the page has been read before.
 
 use fashrec_ivf::{
     prefetch_into_cache, BlockNumber, Error, Page, Relation, Result, WriteSet, MAX_PAGES_PER_WRITE,
 };
 use pgrx::pg_sys;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ops::{Deref, Range};
+use std::rc::Rc;
+
+/// Most blocks of one index whose buffers are remembered (4 MiB of hints): a larger index's
+/// blocks past it are looked up each time.
+const MAX_HINTED_BLOCKS: usize = 1 << 20;
+
+/// The buffer each block of one index was last found in. Only a hint: a buffer may hold
+/// another page by the time it is used, which `ReadRecentBuffer` detects, and a hint can never
+/// make a read return the wrong page. A backend keeps them between queries (searchers.rs).
+#[derive(Default)]
+pub struct BufferHints(RefCell<Vec<pg_sys::Buffer>>);
+
+impl BufferHints {
+    fn get(&self, block: BlockNumber) -> Option<pg_sys::Buffer> {
+        let buffer = *self.0.borrow().get(block as usize)?;
+        (buffer != pg_sys::InvalidBuffer as pg_sys::Buffer).then_some(buffer)
+    }
+
+    fn set(&self, block: BlockNumber, buffer: pg_sys::Buffer) {
+        let block = block as usize;
+        if block >= MAX_HINTED_BLOCKS {
+            return;
+        }
+        let mut hints = self.0.borrow_mut();
+        if hints.len() <= block {
+            hints.resize(block + 1, pg_sys::InvalidBuffer as pg_sys::Buffer);
+        }
+        hints[block] = buffer;
+    }
+}
 
 /// An index relation (one fork of it) seen as pages.
 pub struct PgRelation {
@@ -19,9 +51,8 @@ pub struct PgRelation {
     fork: pg_sys::ForkNumber::Type,
     /// The block count when last asked: blocks below it exist.
     known_blocks: Cell<BlockNumber>,
-    /// The last prefetched block and the buffer it was found in (the buffer may hold another
-    /// block by the time it is read; `ReadRecentBuffer` checks).
-    recent: Cell<Option<(BlockNumber, pg_sys::Buffer)>>,
+    /// Where blocks were last found.
+    hints: Rc<BufferHints>,
 }
 
 impl PgRelation {
@@ -36,8 +67,13 @@ impl PgRelation {
             raw,
             fork,
             known_blocks: Cell::new(0),
-            recent: Cell::new(None),
+            hints: Rc::default(),
         }
+    }
+
+    /// Uses (and adds to) hints kept from earlier scans of this index.
+    pub fn use_hints(&mut self, hints: Rc<BufferHints>) {
+        self.hints = hints;
     }
 
     /// Checks that `block` exists, asking the storage manager only past the known count.
@@ -58,30 +94,28 @@ impl PgRelation {
         // ReadRecentBuffer pins the buffer only if it still holds this very block, and
         // ReadBufferExtended raises an ERROR (not UB) on an I/O failure.
         unsafe {
-            let buffer = match self.recent.take() {
-                Some((recent, buffer))
-                    if recent == block
-                        && pg_sys::ReadRecentBuffer(
-                            (*self.raw).rd_node,
-                            self.fork,
-                            block,
-                            buffer,
-                        ) =>
+            let buffer = match self.hints.get(block) {
+                Some(hint)
+                    if pg_sys::ReadRecentBuffer((*self.raw).rd_node, self.fork, block, hint) =>
                 {
                     // ReadBufferExtended counts its reads for pg_statio; ReadRecentBuffer does not.
                     if let Some(counts) = table_counts(self.raw) {
                         counts.t_blocks_fetched += 1;
                         counts.t_blocks_hit += 1;
                     }
+                    hint
+                }
+                _ => {
+                    let buffer = pg_sys::ReadBufferExtended(
+                        self.raw,
+                        self.fork,
+                        block,
+                        pg_sys::ReadBufferMode::RBM_NORMAL,
+                        std::ptr::null_mut(),
+                    );
+                    self.hints.set(block, buffer);
                     buffer
                 }
-                _ => pg_sys::ReadBufferExtended(
-                    self.raw,
-                    self.fork,
-                    block,
-                    pg_sys::ReadBufferMode::RBM_NORMAL,
-                    std::ptr::null_mut(),
-                ),
             };
             pg_sys::LockBuffer(buffer, mode);
             buffer
@@ -156,8 +190,13 @@ impl Relation for PgRelation {
         nblocks
     }
 
+    fn known_blocks(&self) -> BlockNumber {
+        self.known_blocks.get()
+    }
+
     /// Starts reading the block into shared buffers if it is not there (an OS read-ahead
-    /// hint), and if it is, warms the CPU cache with the asked ranges of its page.
+    /// hint), and if it is, warms the CPU cache with the asked ranges of its page. A block
+    /// with a buffer hint is taken to be there: no lookup.
     fn prefetch(&self, block: BlockNumber, ranges: &[Range<usize>]) {
         if block >= self.known_blocks.get() {
             return;
@@ -166,11 +205,18 @@ impl Relation for PgRelation {
         // names is only used as a hint: its address for CPU prefetches (which never fault)
         // and as ReadRecentBuffer's guess, which verifies it under a pin.
         unsafe {
-            let found = pg_sys::PrefetchBuffer(self.raw, self.fork, block).recent_buffer;
-            if found != pg_sys::InvalidBuffer as pg_sys::Buffer {
-                self.recent.set(Some((block, found)));
-                prefetch_into_cache(pg_sys::BufferGetPage(found) as *const u8, ranges);
-            }
+            let found = match self.hints.get(block) {
+                Some(hint) => hint,
+                None => {
+                    let found = pg_sys::PrefetchBuffer(self.raw, self.fork, block).recent_buffer;
+                    if found == pg_sys::InvalidBuffer as pg_sys::Buffer {
+                        return;
+                    }
+                    self.hints.set(block, found);
+                    found
+                }
+            };
+            prefetch_into_cache(pg_sys::BufferGetPage(found) as *const u8, ranges);
         }
     }
 }

@@ -3,8 +3,8 @@
 //! A chain is followed by its pages' `next` links from the list's first block (or, for an
 //! insert, from its insert hint). Damage could link a page back into its own chain, so a walk
 //! that has visited more pages than the relation has blocks stops with an error instead of
-//! looping. The block count is asked for once per walk and again only when a walk passes it,
-//! since an insert may extend the chain while a scan walks it.
+//! looping. The block count is asked for only when a walk passes the count the relation last
+//! knew (`Relation::known_blocks`), since an insert may extend the chain while a scan walks it.
 
 use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::error::{Error, Result};
@@ -48,6 +48,9 @@ impl Chain {
             return Ok(None);
         }
         self.visited += 1;
+        if self.visited > self.limit {
+            self.limit = rel.known_blocks();
+        }
         if self.visited > self.limit {
             self.limit = rel.nblocks();
             if self.visited > self.limit {
@@ -122,6 +125,62 @@ mod tests {
         assert_eq!(err, Error::corrupt(0, "list chain has a cycle"));
         let rel = linked(&[0]);
         assert!(walk(&rel, 0).is_err());
+    }
+
+    /// A relation that knows its block count, as PostgreSQL's does after its first
+    /// `nblocks`, and counts how often it is asked again.
+    struct Counted {
+        rel: MemoryRelation,
+        known: BlockNumber,
+        asked: std::cell::Cell<usize>,
+    }
+
+    impl Relation for Counted {
+        type ReadGuard<'a> = <MemoryRelation as Relation>::ReadGuard<'a>;
+        type Write<'a> = <MemoryRelation as Relation>::Write<'a>;
+        fn read(&self, block: BlockNumber) -> Result<Self::ReadGuard<'_>> {
+            self.rel.read(block)
+        }
+        fn begin(&self) -> Self::Write<'_> {
+            self.rel.begin()
+        }
+        fn nblocks(&self) -> BlockNumber {
+            self.asked.set(self.asked.get() + 1);
+            self.rel.nblocks()
+        }
+        fn known_blocks(&self) -> BlockNumber {
+            self.known
+        }
+    }
+
+    fn counted(links: &[BlockNumber]) -> Counted {
+        let rel = linked(links);
+        let known = rel.nblocks();
+        Counted {
+            rel,
+            known,
+            asked: Default::default(),
+        }
+    }
+
+    fn walk_counted(rel: &Counted, start: BlockNumber) -> Result<usize> {
+        let mut chain = Chain::new(start);
+        while chain.next_page(rel, PageKind::List)?.is_some() {}
+        Ok(chain.visited())
+    }
+
+    #[test]
+    fn a_walk_within_the_known_blocks_asks_no_block_count() {
+        let rel = counted(&[2, INVALID_BLOCK, 1]);
+        assert_eq!(walk_counted(&rel, 0), Ok(3));
+        assert_eq!(rel.asked.get(), 0);
+        // A cycle still ends: past the known count the relation is asked, once.
+        let rel = counted(&[1, 2, 1]);
+        assert_eq!(
+            walk_counted(&rel, 0),
+            Err(Error::corrupt(0, "list chain has a cycle"))
+        );
+        assert_eq!(rel.asked.get(), 1);
     }
 
     #[test]

@@ -68,6 +68,12 @@ pub trait Relation {
     /// How many blocks the relation has.
     fn nblocks(&self) -> BlockNumber;
 
+    /// Blocks known to exist without asking (PostgreSQL's block count is a system call): the
+    /// count when `nblocks` was last called, since a relation only grows while it is open.
+    fn known_blocks(&self) -> BlockNumber {
+        0
+    }
+
     /// Hints that these byte ranges of `block` will be read soon: a scan names the next page
     /// of a chain while it works on the current one, so that memory latency overlaps with
     /// computing (pages of 2 vectors each are too short for the CPU's own prefetcher to help).
