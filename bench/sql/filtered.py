@@ -41,8 +41,10 @@ FILTERS = {
     "g IN (0, 1) (50%)": ("g IN (0, 1)", lambda ids, cat: ids % 4 < 2),
     "category (10%)": ("cat = 3", lambda ids, cat: cat == 3),
     "category and g (2.5%)": ("cat = 3 AND g = 0", lambda ids, cat: (cat == 3) & (ids % 4 == 0)),
-    "and id % 10 = 0 (0.25%)": ("cat = 3 AND g = 0 AND id %% 10 = 0",
-                                lambda ids, cat: (cat == 3) & (ids % 4 == 0) & (ids % 10 == 0)),
+    # Issue 17's "plus id % 4 = 0": a clause on the table keeping a quarter of the rows. Here g
+    # is id % 4, so the quarter is taken from id / 4 to be independent of g.
+    "and id / 4 % 4 = 0 (0.6%)": ("cat = 3 AND g = 0 AND id / 4 %% 4 = 0",
+                                  lambda ids, cat: (cat == 3) & (ids % 4 == 0) & (ids // 4 % 4 == 0)),
 }
 
 
