@@ -141,3 +141,42 @@ def test_a_scan_of_a_tiny_index_in_a_fresh_backend(dburl, rows):
     with psycopg.connect(dburl, autocommit=True) as conn:
         assert nearest(conn, f"tiny{rows}", [0.0] * DIMS, 5) == exact(vectors, [0.0] * DIMS, 5)
         conn.execute(f"DROP TABLE tiny{rows}")
+
+
+def test_scans_stay_right_when_the_buffers_they_remember_are_reused():
+    """A backend remembers which buffer held each index page and pins it there next time if it
+    still holds that page (ReadRecentBuffer). With shared_buffers far smaller than the index,
+    nearly every remembered buffer holds another page by the next scan: the scans must notice
+    and read the page anew, answering exactly, with the buffers reused by other relations, by
+    the index itself and by inserts in between."""
+    from private_cluster import Cluster
+
+    dims, rows = 64, 4000
+    cluster = Cluster(port_offset=7)
+    try:
+        cluster.start(["shared_buffers=256kB"])
+        with cluster.connect() as conn:
+            conn.execute("CREATE EXTENSION fashrec")
+            conn.execute(f"CREATE TABLE churn (id int PRIMARY KEY, v vector({dims}))")
+            rng = random.Random(11)
+            vectors = {i: [rng.uniform(-1, 1) for _ in range(dims)] for i in range(rows)}
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO churn (id, v) VALUES (%s, %s)",
+                                [(i, vec(v)) for i, v in vectors.items()])
+            conn.execute("CREATE INDEX churn_idx ON churn USING fashrec_ivf (v) WITH (lists = 8)")
+            pages = conn.execute("SELECT pg_relation_size('churn_idx') / 8192").fetchone()[0]
+            assert pages > 4 * 32, f"the index ({pages} pages) must not fit in 32 buffers"
+            conn.execute("CREATE TABLE filler AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 3000) g")
+            for round in range(6):
+                query = [rng.uniform(-1, 1) for _ in range(dims)]
+                assert nearest(conn, "churn", query, 10) == exact(vectors, query, 10), round
+                # Other pages into the buffers between scans: the table's, a second table's,
+                # and new index pages.
+                conn.execute("SELECT count(*) FROM filler WHERE pad <> ''")
+                extra = {rows + 100 * round + i: [rng.uniform(-1, 1) for _ in range(dims)] for i in range(100)}
+                with conn.cursor() as cur:
+                    cur.executemany("INSERT INTO churn (id, v) VALUES (%s, %s)",
+                                    [(i, vec(v)) for i, v in extra.items()])
+                vectors |= extra
+    finally:
+        cluster.remove()
