@@ -1,5 +1,6 @@
 """fashrec_ivf scans through SQL: the per-backend searcher cache stays right across rebuilds in
-the same connection, and scans are counted in pg_stat_user_indexes."""
+the same connection, the buffers a backend remembers for pages are only hints, and scans are
+counted in pg_stat_user_indexes."""
 import random
 import time
 
