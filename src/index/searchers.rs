@@ -55,7 +55,8 @@ pub fn searcher(index: pg_sys::Relation, rel: &PgRelation) -> (Arc<Searcher>, Rc
             }
         }
         let searcher = Arc::new(Searcher::open_with(rel, meta).unwrap_or_else(|e| raise_ivf(e)));
-        // The hints of an index with 2^20 blocks take at most 4 MiB (storage.rs).
+        // Only the centroids count toward the budget: an index's hints stay under 4 MiB
+        // (MAX_HINTED_BLOCKS in storage.rs).
         let bytes = searcher.memory_bytes();
         let hints = Rc::new(BufferHints::default());
         if bytes <= BUDGET_BYTES {

@@ -20,6 +20,9 @@ use std::rc::Rc;
 /// blocks past it are looked up each time.
 const MAX_HINTED_BLOCKS: usize = 1 << 20;
 
+/// No buffer: an unset hint, or a prefetch that found the block outside shared buffers.
+const NO_BUFFER: pg_sys::Buffer = pg_sys::InvalidBuffer as pg_sys::Buffer;
+
 /// The buffer each block of one index was last found in. Only a hint: a buffer may hold
 /// another page by the time it is used, which `ReadRecentBuffer` detects, and a hint can never
 /// make a read return the wrong page. A backend keeps them between queries (searchers.rs).
@@ -29,7 +32,7 @@ pub struct BufferHints(RefCell<Vec<pg_sys::Buffer>>);
 impl BufferHints {
     fn get(&self, block: BlockNumber) -> Option<pg_sys::Buffer> {
         let buffer = *self.0.borrow().get(block as usize)?;
-        (buffer != pg_sys::InvalidBuffer as pg_sys::Buffer).then_some(buffer)
+        (buffer != NO_BUFFER).then_some(buffer)
     }
 
     fn set(&self, block: BlockNumber, buffer: pg_sys::Buffer) {
@@ -39,7 +42,7 @@ impl BufferHints {
         }
         let mut hints = self.0.borrow_mut();
         if hints.len() <= block {
-            hints.resize(block + 1, pg_sys::InvalidBuffer as pg_sys::Buffer);
+            hints.resize(block + 1, NO_BUFFER);
         }
         hints[block] = buffer;
     }
@@ -209,7 +212,7 @@ impl Relation for PgRelation {
                 Some(hint) => hint,
                 None => {
                     let found = pg_sys::PrefetchBuffer(self.raw, self.fork, block).recent_buffer;
-                    if found == pg_sys::InvalidBuffer as pg_sys::Buffer {
+                    if found == NO_BUFFER {
                         return;
                     }
                     self.hints.set(block, found);
