@@ -6,7 +6,7 @@ Runs the SQL functions fashrec_evaluate_images and fashrec_evaluate_texts on the
 every test product's picture as a photo query against the train products, and the held-out half
 of the shopper text queries (training/queries.jsonl), each through the index at the server's
 default fashrec_ivf.probes and exhaustively, the two image runs in two connections at once. Then
-the held-out attribute queries (training/attribute_queries.jsonl), through the index as a user
+the held-out attribute queries (ATTRIBUTE_SETS in training/), through the index as a user
 runs them: the plain ORDER BY embedding <-> embed_text(q) LIMIT 10 and recommend_for_text; and
 recommend_similar for a sample of products, against the picture-only ranking. Beside them
 it puts the numbers the models were trained to (models/manifest.json, measured in Python
@@ -28,6 +28,8 @@ import psycopg  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 KS = (1, 3, 5, 7, 9)
+# attribute_queries_2.jsonl was written for the product words model, before it was trained.
+ATTRIBUTE_SETS = ("attribute_queries.jsonl", "attribute_queries_2.jsonl")
 FIELDS = ("queries", "top1", "top3", "top5", "top7", "top9", "mrr", "precision10")
 
 
@@ -109,6 +111,16 @@ def matches(row, q):
     category, *values, gender = row
     return (category == q["category"] and all(q[a] == v for a, v in zip(ATTRIBUTES, values) if a in q)
             and ("gender" not in q or gender in (q["gender"], "unisex")))
+
+
+def attribute_rows(sets: dict) -> str:
+    rows = []
+    for name, a in sets.items():
+        for label, m, secs in (("`ORDER BY embedding <-> embed_text(q) LIMIT 10`", a["plain_index"], a["plain_seconds"]),
+                               ("`recommend_for_text(q, 10)`", a["recommend_for_text"], a["recommend_seconds"])):
+            rows.append(f"| `{name}` | {label} | {m['queries']} | {pct(m['attribute_precision10'])} | "
+                        f"{pct(m['category_precision10'])} | {secs:.1f} |")
+    return "\n".join(rows)
 
 
 def attribute_precision(url, queries, sql):
@@ -200,12 +212,16 @@ def main():
         txt_exact = evaluate(args.url, "SELECT * FROM fashrec_evaluate_texts(%s, %s, true)", texts)
         img_index, img_exact = img_index.result(), img_exact.result()
 
-    attribute_queries = [json.loads(line) for line in open(ROOT / "training" / "attribute_queries.jsonl")]
-    print(f"attribute queries: {len(attribute_queries)} held-out queries, plain ORDER BY and recommend_for_text; "
-          f"recommend_similar on {SIMILAR_SAMPLE} products", flush=True)
-    plain, plain_s = attribute_precision(args.url, attribute_queries, PLAIN)
-    recommend, recommend_s = attribute_precision(args.url, attribute_queries, RECOMMEND)
-    short = satisfiable(args.url, attribute_queries)
+    attribute_sets = {}
+    for name in ATTRIBUTE_SETS:
+        queries = [json.loads(line) for line in open(ROOT / "training" / name)]
+        print(f"attribute queries: {len(queries)} held-out queries of {name}, plain ORDER BY and recommend_for_text",
+              flush=True)
+        plain, plain_s = attribute_precision(args.url, queries, PLAIN)
+        recommend, recommend_s = attribute_precision(args.url, queries, RECOMMEND)
+        attribute_sets[name] = {"plain_index": plain, "plain_seconds": plain_s, "recommend_for_text": recommend,
+                                "recommend_seconds": recommend_s, "under_10_matches": satisfiable(args.url, queries)}
+    print(f"recommend_similar on {SIMILAR_SAMPLE} products", flush=True)
     similar = similar_products(args.url)
 
     seed = manifest["seed_report"]
@@ -228,8 +244,7 @@ def main():
     (out / "metrics.json").write_text(json.dumps(
         {"probes": int(probes), "image_index": img_index[0], "image_exhaustive": img_exact[0],
          "text_heldout_index": txt_index[0], "text_heldout_exhaustive": txt_exact[0],
-         "attribute_plain_index": plain, "attribute_recommend_for_text": recommend,
-         "attribute_queries_under_10_matches": short, "recommend_similar": similar}, indent=1) + "\n")
+         "attribute_sets": attribute_sets, "recommend_similar": similar}, indent=1) + "\n")
     report = f"""# fashrec evaluation
 
 Measured in the database `{args.url.split('@')[-1]}` on {time.strftime('%Y-%m-%d %H:%M')} by
@@ -261,19 +276,19 @@ Exhaustive search in the database differs from the training measurement by at mo
 {table(text_rows)}
 The seed report gave one text figure: {100 * seed['text']:.1f}% (its own query set).
 
-## Attribute queries (held-out, `training/attribute_queries.jsonl`)
+## Attribute queries (held-out)
 
-{len(attribute_queries)} shopper queries naming colour, material, style, occasion, brand or gender,
-searched over the whole catalog through the index at probes {probes}. A result matches when its
-category and every stated attribute are the query's (exact values); a unisex product matches a
-men's or women's query.
+Shopper queries naming colour, material, style, occasion, brand or gender, searched over the
+whole catalog through the index at probes {probes}. A result matches when its category and every
+stated attribute are the query's (exact values); a unisex product matches a men's or women's
+query. Each set is a file of `training/` (its .md says who wrote it and when).
 
-| search | queries | all attributes, precision@10 | category, precision@10 | seconds |
-|---|---:|---:|---:|---:|
-| `ORDER BY embedding <-> embed_text(q) LIMIT 10` | {plain['queries']} | {pct(plain['attribute_precision10'])} | {pct(plain['category_precision10'])} | {plain_s:.1f} |
-| `recommend_for_text(q, 10)` | {recommend['queries']} | {pct(recommend['attribute_precision10'])} | {pct(recommend['category_precision10'])} | {recommend_s:.1f} |
+| set | search | queries | all attributes, precision@10 | category, precision@10 | seconds |
+|---|---|---:|---:|---:|---:|
+{attribute_rows(attribute_sets)}
 
-Queries fewer than 10 catalog products satisfy: {", ".join(f"{q!r} ({n})" for q, n in short) or "none"}.
+Queries fewer than 10 catalog products satisfy: {"; ".join(f"{q!r} ({n})" for a in attribute_sets.values()
+                                                       for q, n in a["under_10_matches"]) or "none"}.
 
 ## Similar products
 

@@ -68,9 +68,15 @@ fn embed_images(images: Array<&[u8]>) -> Vec<Option<Vector>> {
 /// keywords): what the picture shows and which catalog attributes the words state.
 #[pg_extern(stable, strict, parallel_safe, requires = ["vector_type"])]
 fn embed_product(image: &[u8], description: &str) -> Vector {
+    refuse_blank(&[description]);
     let picture = embed_image_checked(image).embedding;
-    let words = embed_text_checked(description).attributes;
-    Vector(with_pipeline(|p| p.space().product(&picture, &words)))
+    with_pipeline(|p| {
+        let words = p
+            .product_words(&[description])
+            .unwrap_or_else(|e| raise_embed(e))
+            .swap_remove(0);
+        Vector(p.space().product(&picture, &words))
+    })
 }
 
 /// embed_product for many products in one model run (backfills), images and descriptions pairwise;

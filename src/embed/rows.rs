@@ -128,10 +128,10 @@ fn fashrec_embed_rows(
         }
     }
     let words: Vec<&str> = described.iter().map(|(_, _, text)| *text).collect();
-    let attributes = with_pipeline(|p| p.embed_texts(&words)).unwrap_or_else(|e| raise_embed(e));
+    let attributes = with_pipeline(|p| p.product_words(&words)).unwrap_or_else(|e| raise_embed(e));
     with_pipeline(|p| {
         for ((row, picture, _), words) in described.iter().zip(&attributes) {
-            vectors[*row] = Some(Vector(p.space().product(picture, &words.attributes)));
+            vectors[*row] = Some(Vector(p.space().product(picture, words)));
         }
     });
     Some(vectors)

@@ -221,7 +221,8 @@ def model_card(man, metrics, enc, mp, history, backbones, timings, meta) -> str:
         return f"| {name} | " + " | ".join(pct(m[k]) if k != "mrr" else f"{m[k]:.3f}" for k in ks) + f" | {extra} |"
 
     files = "\n".join(f"| `{e['file']}` | {e['bytes'] / 1e6:.1f} MB | `{e['sha256'][:16]}…` |" for e in (
-        man["image"], man["text"]["encoder"], man["text"]["mapper"], man["text"]["tokenizer"]))
+        man["image"], man["text"]["encoder"], man["text"]["mapper"], man["text"]["tokenizer"],
+        man["text"]["product_words"]))
     drop = clean["hit@1"] - photo["hit@1"]
     ok = lambda b: "met" if b else "**not met**"  # noqa: E731
     variants = "\n".join(

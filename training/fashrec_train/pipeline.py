@@ -20,7 +20,7 @@ import time
 from .common import RESULTS, THREADS, log, write_json
 
 STAGES = ["train_image", "export_image", "compare_backbones", "text_encoder", "train_text", "train_words",
-          "evaluate", "reference", "manifest"]
+          "train_product_words", "evaluate", "reference", "manifest"]
 
 
 def main() -> None:

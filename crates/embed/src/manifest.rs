@@ -39,6 +39,9 @@ pub struct TextModels {
     pub mapper_attributes_output: String,
     pub tokenizer: FileEntry,
     pub max_tokens: usize,
+    /// The words part of a product from the shop's text, without the encoder (see product.rs).
+    pub product_words: FileEntry,
+    pub product_words_output: String,
 }
 
 /// The whole manifest.

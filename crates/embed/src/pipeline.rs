@@ -59,6 +59,7 @@ pub struct Pipeline {
     image: Model,
     encoder: Model,
     mapper: Model,
+    product_words: Model,
     tokenizer: TextTokenizer,
     recent_texts: Recent<String, TextOutput>,
     recent_images: Recent<Vec<u8>, ImageOutput>,
@@ -75,6 +76,25 @@ fn check_io(model: &Model, inputs: &[&str], outputs: &[&str]) -> Result<(), Mode
         }
     }
     Ok(())
+}
+
+/// A words output must fill the product vector beside the picture.
+fn check_words_dims(
+    manifest: &Manifest,
+    model: &Model,
+    output: &str,
+    per_text: usize,
+) -> Result<(), ModelError> {
+    if manifest.product.dims.checked_sub(manifest.image.dims) == Some(per_text) {
+        return Ok(());
+    }
+    Err(ModelError::Mismatch {
+        path: model.path().to_string(),
+        reason: format!(
+            "the manifest's product vector has {} dims, {} of them the picture's, but the model's {output} output has {per_text} per text",
+            manifest.product.dims, manifest.image.dims
+        ),
+    })
 }
 
 fn normalized(mut v: Vec<f32>) -> Vec<f32> {
@@ -116,6 +136,12 @@ impl Pipeline {
             &[&t.mapper_input],
             &[&t.mapper_output, &t.mapper_attributes_output],
         )?;
+        let product_words = Model::load(&Manifest::verified(dir, &t.product_words)?, threads)?;
+        check_io(
+            &product_words,
+            &["input_ids", "attention_mask"],
+            &[&t.product_words_output],
+        )?;
         let tokenizer_path = Manifest::verified(dir, &t.tokenizer)?;
         let tokenizer = TextTokenizer::load(&tokenizer_path, t.max_tokens).map_err(|reason| {
             ModelError::Load {
@@ -128,6 +154,7 @@ impl Pipeline {
             image,
             encoder,
             mapper,
+            product_words,
             tokenizer,
             recent_texts: Recent::new(RECENT_TEXTS, RECENT_TEXT_BYTES),
             recent_images: Recent::new(RECENT_IMAGES, RECENT_IMAGE_BYTES),
@@ -148,12 +175,46 @@ impl Pipeline {
         between: &mut dyn FnMut(),
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let pictures = self.embed_images(images, limits, between)?;
-        let words = self.embed_texts(texts)?;
+        let words = self.product_words(texts)?;
         let space = self.space();
         Ok(pictures
             .iter()
             .zip(&words)
-            .map(|(p, w)| space.product(&p.embedding, &w.attributes))
+            .map(|(p, w)| space.product(&p.embedding, w))
+            .collect())
+    }
+
+    /// The attribute scores of shop texts about their products, from the product words model: a
+    /// bag of the texts' tokens, for a fraction of the encoder's cost (models/MODEL_CARD.md).
+    pub fn product_words(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Self {
+            manifest,
+            product_words,
+            tokenizer,
+            ..
+        } = self;
+        let output = &manifest.text.product_words_output;
+        let tokens = tokenizer.encode(texts).map_err(ModelError::Run)?;
+        let (ids, mask) = (tokens.ids.into_dyn(), tokens.mask.into_dyn());
+        let words = product_words.run(
+            &[
+                Input::I64("input_ids", ids.view()),
+                Input::I64("attention_mask", mask.view()),
+            ],
+            &[output],
+        )?;
+        check_words_dims(
+            manifest,
+            product_words,
+            output,
+            words[0].len() / texts.len(),
+        )?;
+        Ok(words[0]
+            .outer_iter()
+            .map(|row| row.iter().copied().collect())
             .collect())
     }
 
@@ -309,20 +370,12 @@ impl Pipeline {
             &[Input::F32(&t.mapper_input, sentences[0].view())],
             &[&t.mapper_output, &t.mapper_attributes_output],
         )?;
-        let words_dims = manifest.product.dims.checked_sub(manifest.image.dims);
-        if words_dims != Some(mapped[1].len() / texts.len()) {
-            return Err(ModelError::Mismatch {
-                path: mapper.path().to_string(),
-                reason: format!(
-                    "the manifest's product vector has {} dims, {} of them the picture's, but the model's {} output has {} per text",
-                    manifest.product.dims,
-                    manifest.image.dims,
-                    t.mapper_attributes_output,
-                    mapped[1].len() / texts.len()
-                ),
-            }
-            .into());
-        }
+        check_words_dims(
+            manifest,
+            mapper,
+            &t.mapper_attributes_output,
+            mapped[1].len() / texts.len(),
+        )?;
         Ok((0..texts.len())
             .map(|i| TextOutput {
                 sentence: normalized(

@@ -105,3 +105,37 @@ fn a_product_vector_holds_its_picture_and_its_keywords() {
         assert_eq!(value_of(&got, block).0, want, "{got:?}");
     }
 }
+
+#[test]
+fn a_product_description_in_other_words_states_the_same_attributes() {
+    let mut p = common::pipeline();
+    // Product 60005 (a test product, never trained on) in a shop's own wording, not the catalog's.
+    let words = p
+        .product_words(&[
+            "Slim-fit trousers by Zara in olive cotton twill, cut for men. Everyday wear.",
+        ])
+        .expect("embeds")
+        .swap_remove(0);
+    let got = read(&words);
+    for (block, want) in [
+        ("category", "Trouser"),
+        ("gender", "men"),
+        ("colour", "olive"),
+        ("material", "cotton twill"),
+        ("style", "slim-fit"),
+        ("occasion", "everyday"),
+        ("brand", "Zara"),
+    ] {
+        assert_eq!(value_of(&got, block).0, want, "{got:?}");
+    }
+    // A text stating no attribute leaves (almost) no weight anywhere but the guessing blocks.
+    let none = p
+        .product_words(&["a lovely thing"])
+        .expect("embeds")
+        .swap_remove(0);
+    assert!(
+        value_of(&read(&none), "colour").1 < 0.2,
+        "{:?}",
+        read(&none)
+    );
+}
