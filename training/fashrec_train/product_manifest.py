@@ -5,8 +5,9 @@ Both the train_words stage and the manifest stage write them through these funct
 from __future__ import annotations
 
 import json
+import time
 
-from .common import EXPORT, MODELS, TRAINING, load_export
+from .common import EXPORT, MODELS, TRAINING, load_export, write_json
 from .train_words import BLOCKS, MAPPER, OUTPUT, REPORT
 
 ATTRIBUTES_MEANING = ("per block of `product.blocks`, the probabilities of its values that the text states "
@@ -199,6 +200,15 @@ Its limit: a word no training text had is ignored, where the encoder would place
 synonyms; a shop whose texts use other words than the catalog's should keep its texts to them or
 retrain this model on its own.
 """
+
+
+def update_manifest_and_card(manifest: dict) -> None:
+    """Writes models/manifest.json with the product entries and the model card's section (the
+    train_words and train_product_words stages end with this)."""
+    add_to_manifest(manifest)
+    manifest["generated"] = time.strftime("%Y-%m-%d")
+    write_json(MODELS / "manifest.json", manifest)
+    write_card_section()
 
 
 def write_card_section() -> None:

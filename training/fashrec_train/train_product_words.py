@@ -283,11 +283,8 @@ def main() -> None:
         "validation_block_accuracy": accuracy, "validation_end_to_end": end_to_end,
         "image_weight": a, "words_weight": b, "max_abs_onnx_vs_torch": err,
         "catalog_seed": meta["seed"], "seconds": round(time.time() - t0, 1)})
-    from .product_manifest import add_to_manifest, write_card_section
-    add_to_manifest(manifest)
-    manifest["generated"] = time.strftime("%Y-%m-%d")
-    write_json(MODELS / "manifest.json", manifest)
-    write_card_section()
+    from .product_manifest import update_manifest_and_card
+    update_manifest_and_card(manifest)
     log(f"wrote {MODEL} ({MODEL.stat().st_size / 1e6:.1f} MB); report {REPORT}; models/manifest.json updated")
 
 

@@ -461,12 +461,8 @@ def main() -> None:
         "validation_block_accuracy": {"product_texts": acc_products, "phrasings": acc_phrasings},
         "weight_grid": grid, "examples": q_texts[:20], "catalog_seed": meta["seed"],
         "seconds": round(time.time() - t0, 1)})
-    from .product_manifest import add_to_manifest, write_card_section
-    manifest = json.loads((MODELS / "manifest.json").read_text())
-    add_to_manifest(manifest)
-    manifest["generated"] = time.strftime("%Y-%m-%d")
-    write_json(MODELS / "manifest.json", manifest)
-    write_card_section()
+    from .product_manifest import update_manifest_and_card
+    update_manifest_and_card(json.loads((MODELS / "manifest.json").read_text()))
     log(f"words head fused into {MAPPER}; report {REPORT}; models/manifest.json updated")
 
 
