@@ -34,12 +34,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .common import CATEGORIES, CHECKPOINTS, MODELS, SEED, TRAINING, WORK, load_export, log, seed_everything, \
+from .common import CATEGORIES, CHECKPOINTS, MODELS, SEED, TRAINING, load_export, log, seed_everything, \
     write_json
 from .tokens import tokenize, tokenizer
 from .train_text import one_cycle_adamw
-from .train_words import BLOCKS, RECIPE as WORDS_RECIPE, encode_cached, image_embeddings, mapper_outputs, \
-    matches, nouns, occasion_phrases, phrase, product_texts, query_words, softmax, stack_targets, top10, vocabulary
+from .train_words import BLOCKS, draw, encode_cached, image_embeddings, mapper_outputs, matches, phrase, \
+    product_texts, query_words, stack_targets, top10
 
 RECIPE = {
     "products_per_category": 2000,
@@ -105,10 +105,10 @@ def filler_texts(rows: list[dict], phrases: dict, rng: np.random.Generator) -> l
     return [" ".join(rng.choice(filler, rng.integers(0, 7))) for _ in range(RECIPE["filler_texts"])]
 
 
-def batches(tok, texts: list[str], size: int):
+def batches(tok, texts: list[str], size: int = 1024):
+    """Token ids and masks of the texts, `size` at a time."""
     for s in range(0, len(texts), size):
-        ids, mask = tokenize(tok, texts[s:s + size])
-        yield s, torch.from_numpy(ids), torch.from_numpy(mask)
+        yield tokenize(tok, texts[s:s + size])
 
 
 def train(model: ProductWords, tok, texts: list[str], targets) -> ProductWords:
@@ -142,8 +142,8 @@ def train(model: ProductWords, tok, texts: list[str], targets) -> ProductWords:
 def words_of(model: ProductWords, tok, texts: list[str]) -> np.ndarray:
     out = []
     with torch.no_grad():
-        for _, ids, mask in batches(tok, texts, 1024):
-            out.append(model(ids, mask).numpy())
+        for ids, mask in batches(tok, texts):
+            out.append(model(torch.from_numpy(ids), torch.from_numpy(mask)).numpy())
     return np.concatenate(out)
 
 
@@ -179,8 +179,7 @@ def onnx_words(texts: list[str], tok) -> np.ndarray:
     import onnxruntime as ort
     sess = ort.InferenceSession(str(MODEL), providers=["CPUExecutionProvider"])
     out = []
-    for s in range(0, len(texts), 1024):
-        ids, mask = tokenize(tok, texts[s:s + 1024])
+    for ids, mask in batches(tok, texts):
         out.append(sess.run([OUTPUT], {"input_ids": ids, "attention_mask": mask})[0])
     return np.concatenate(out)
 
@@ -189,27 +188,11 @@ def main() -> None:
     seed_everything()
     t0 = time.time()
     rows, _, meta = load_export()
-    vocab = vocabulary(rows)
-    sizes = [len(vocab[b]) for b in BLOCKS]
-    noun, generic = nouns(rows)
-    phrases = occasion_phrases(rows)
-    labels = np.array([r["label"] for r in rows])
-    train_ids = np.flatnonzero(np.array([r["split"] == "train" for r in rows]))
-    # train_words' draws, so that its validation products and phrasings are the ones held apart here
-    rng = np.random.default_rng(SEED)
-    val_mask = rng.random(len(train_ids)) < WORDS_RECIPE["validation_share"]
-    fit_ids, val_ids = train_ids[~val_mask], train_ids[val_mask]
-    for c in range(10):  # train_words' training products: keeps the generator in step
-        rng.choice(fit_ids[labels[fit_ids] == c], WORDS_RECIPE["products_per_category"], replace=False)
-    for i in rng.choice(fit_ids, WORDS_RECIPE["queries"]):
-        phrase(rows[i], rng, noun, generic, phrases)
-    v_products = rng.choice(val_ids, 300, replace=False)
-    v_texts, v_stated = [], []
-    for i in rng.choice(val_ids, WORDS_RECIPE["validation_queries"]):
-        t, st = phrase(rows[i], rng, noun, generic, phrases)
-        v_texts.append(t)
-        v_stated.append(st)
-    vp_texts, vp_targets = product_texts(rows, v_products, vocab)
+    d = draw(rows)  # train_words' draws: its validation products and phrasings are held apart here too
+    vocab, sizes, labels, train_ids, fit_ids = d.vocab, d.sizes, d.labels, d.train, d.fit_ids
+    noun, generic, phrases = d.noun, d.generic, d.phrases
+    v_texts, v_stated = d.v_texts, d.v_stated
+    vp_texts, vp_targets = product_texts(rows, d.v_products, vocab)
 
     own = np.random.default_rng(SEED + 1)
     per = RECIPE["products_per_category"]

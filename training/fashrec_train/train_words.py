@@ -32,6 +32,7 @@ import json
 import re
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -362,12 +363,29 @@ def fuse_into_mapper(head: WordsHead) -> None:
     out.replace(MAPPER)
 
 
-def main() -> None:
-    seed_everything()
-    t0 = time.time()
-    rows, _, meta = load_export()
+@dataclass
+class Draws:
+    """The catalog's blocks and this stage's split and random draws, in one fixed order (the
+    product words stage takes the same validation products and phrasings from here)."""
+    vocab: dict
+    sizes: list
+    noun: dict
+    generic: dict
+    phrases: dict
+    labels: np.ndarray
+    train: np.ndarray  # ids of the train split
+    fit_ids: np.ndarray
+    val_ids: np.ndarray  # the tenth held apart for validation
+    picked: np.ndarray  # products whose texts train the head
+    q_texts: list  # shopper phrasings of fit products, and what each states
+    q_stated: list
+    v_products: np.ndarray  # validation products and phrasings
+    v_texts: list
+    v_stated: list
+
+
+def draw(rows: list[dict]) -> Draws:
     vocab = vocabulary(rows)
-    sizes = [len(vocab[b]) for b in BLOCKS]
     noun, generic = nouns(rows)
     phrases = occasion_phrases(rows)
     rng = np.random.default_rng(SEED)
@@ -375,26 +393,29 @@ def main() -> None:
     train = np.flatnonzero(np.array([r["split"] == "train" for r in rows]))
     val_mask = rng.random(len(train)) < RECIPE["validation_share"]
     fit_ids, val_ids = train[~val_mask], train[val_mask]
-
     per = RECIPE["products_per_category"]
     picked = np.concatenate([rng.choice(fit_ids[labels[fit_ids] == c], per, replace=False) for c in range(10)])
-    p_texts, p_targets = product_texts(rows, picked, vocab)
-    q_texts, q_targets = [], []
-    for i in rng.choice(fit_ids, RECIPE["queries"]):
-        t, st = phrase(rows[i], rng, noun, generic, phrases)
-        q_texts.append(t)
-        q_targets.append({b: st.get(b) for b in BLOCKS})
+    q = [phrase(rows[i], rng, noun, generic, phrases) for i in rng.choice(fit_ids, RECIPE["queries"])]
+    v_products = rng.choice(val_ids, 300, replace=False)
+    v = [phrase(rows[i], rng, noun, generic, phrases) for i in rng.choice(val_ids, RECIPE["validation_queries"])]
+    return Draws(vocab, [len(vocab[b]) for b in BLOCKS], noun, generic, phrases, labels, train, fit_ids, val_ids,
+                 picked, [t for t, _ in q], [st for _, st in q], v_products, [t for t, _ in v], [st for _, st in v])
+
+
+def main() -> None:
+    seed_everything()
+    t0 = time.time()
+    rows, _, meta = load_export()
+    d = draw(rows)
+    vocab, sizes, labels, train = d.vocab, d.sizes, d.labels, d.train
+    p_texts, p_targets = product_texts(rows, d.picked, vocab)
+    q_texts, q_targets = d.q_texts, [{b: st.get(b) for b in BLOCKS} for st in d.q_stated]
     train_queries = [json.loads(line) for line in (TRAINING / "queries.jsonl").open()]
     train_queries = [q for q in train_queries if q["split"] == "train"]
     c_texts = [q["query"] for q in train_queries]
     c_targets = [{"category": q["category"]} for q in train_queries]
-    v_products = rng.choice(val_ids, 300, replace=False)
-    vp_texts, vp_targets = product_texts(rows, v_products, vocab)
-    v_texts, v_stated = [], []
-    for i in rng.choice(val_ids, RECIPE["validation_queries"]):
-        t, st = phrase(rows[i], rng, noun, generic, phrases)
-        v_texts.append(t)
-        v_stated.append(st)
+    vp_texts, vp_targets = product_texts(rows, d.v_products, vocab)
+    v_texts, v_stated = d.v_texts, d.v_stated
 
     s_p = encode_cached(p_texts, "products")
     s_q = encode_cached(q_texts, "phrasings")
