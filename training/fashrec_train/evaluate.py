@@ -53,13 +53,14 @@ def hit5_misses(ranked: np.ndarray, q_lab: np.ndarray) -> dict:
             "top_pairs": [{"query": a, "top5_mostly": b, "count": v} for (a, b), v in pairs.most_common(8)]}
 
 
-def text_embed(sessions, texts: list[str], batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """(embedding 64-d, sentence_embedding 384-d) through models/text_encoder + text_mapper."""
+def text_embed(sessions, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(embedding 64-d, sentence_embedding 384-d) through models/text_encoder + text_mapper, one
+    text per run as embed_text runs them (the quantised encoder's scale is per run)."""
     encoder, mapper = sessions
     tok = text_encoder.tokenizer()
     e64, e384 = [], []
-    for s in range(0, len(texts), batch):
-        ids, mask = text_encoder.tokenize(tok, texts[s:s + batch])
+    for text in texts:
+        ids, mask = text_encoder.tokenize(tok, [text])
         (b,) = encoder.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})
         (a,) = mapper.run(["embedding"], {"sentence_embedding": b})
         e64.append(a)

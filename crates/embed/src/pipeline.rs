@@ -357,17 +357,26 @@ impl Pipeline {
             ..
         } = self;
         let t = &manifest.text;
-        let tokens = tokenizer.encode(texts).map_err(ModelError::Run)?;
-        let (ids, mask) = (tokens.ids.into_dyn(), tokens.mask.into_dyn());
-        let sentences = encoder.run(
-            &[
-                Input::I64("input_ids", ids.view()),
-                Input::I64("attention_mask", mask.view()),
-            ],
-            &[&t.encoder_output],
-        )?;
+        // One text per encoder run: the quantised encoder scales its activations per run, so a
+        // text in a batch would get another vector than alone (models/MODEL_CARD.md).
+        let mut sentences = Vec::with_capacity(texts.len());
+        for text in texts {
+            let tokens = tokenizer.encode(&[text]).map_err(ModelError::Run)?;
+            let (ids, mask) = (tokens.ids.into_dyn(), tokens.mask.into_dyn());
+            // One output per name asked for, or an error.
+            sentences.extend(encoder.run(
+                &[
+                    Input::I64("input_ids", ids.view()),
+                    Input::I64("attention_mask", mask.view()),
+                ],
+                &[&t.encoder_output],
+            )?);
+        }
+        let views: Vec<_> = sentences.iter().map(|s| s.view()).collect();
+        let sentences = ndarray::concatenate(ndarray::Axis(0), &views)
+            .map_err(|e| ModelError::Run(format!("the encoder's outputs differ in shape: {e}")))?;
         let mapped = mapper.run(
-            &[Input::F32(&t.mapper_input, sentences[0].view())],
+            &[Input::F32(&t.mapper_input, sentences.view())],
             &[&t.mapper_output, &t.mapper_attributes_output],
         )?;
         check_words_dims(
@@ -379,7 +388,7 @@ impl Pipeline {
         Ok((0..texts.len())
             .map(|i| TextOutput {
                 sentence: normalized(
-                    sentences[0]
+                    sentences
                         .index_axis(ndarray::Axis(0), i)
                         .iter()
                         .copied()
