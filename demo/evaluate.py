@@ -29,8 +29,10 @@ import psycopg  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 KS = (1, 3, 5, 7, 9)
 # attribute_queries_2.jsonl was written for the product words model, before it was trained;
-# attribute_queries_3.jsonl and category_queries_2.jsonl for the quantised query encoder.
-ATTRIBUTE_SETS = ("attribute_queries.jsonl", "attribute_queries_2.jsonl", "attribute_queries_3.jsonl")
+# attribute_queries_3.jsonl and category_queries_2.jsonl for the quantised query encoder;
+# attribute_queries_4.jsonl for the words head trained on shoppers' words.
+ATTRIBUTE_SETS = ("attribute_queries.jsonl", "attribute_queries_2.jsonl", "attribute_queries_3.jsonl",
+                  "attribute_queries_4.jsonl")
 CATEGORY_SET_2 = "category_queries_2.jsonl"
 FIELDS = ("queries", "top1", "top3", "top5", "top7", "top9", "mrr", "precision10")
 

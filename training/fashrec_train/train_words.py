@@ -17,6 +17,8 @@ Training data, all from the train split of the catalog (the held-out query files
 - shopper phrasings generated from the same products' attribute values: a noun (the style's noun,
   or a generic one such as "boots" that states no style) with a random subset of colour, material,
   brand, gender and occasion around it, in the word orders the catalog's own texts use;
+- those phrasings again with some of their attribute words in a shopper's words (shopper_words:
+  "oxblood" for burgundy, "rucksack" for backpack, "for her"), stating the same;
 - the train half of training/queries.jsonl, for the category block only.
 A tenth of the train products is set apart: their phrasings are the validation queries on which
 the weights a and b (a^2 + b^2 = 1) are chosen, with the 60,000 train products (their image
@@ -42,7 +44,7 @@ import torch.nn.functional as F
 
 from .common import CATEGORIES, CHECKPOINTS, MODELS, SEED, THREADS, TRAINING, WORK, canonical_images, \
     load_export, log, seed_everything, write_json
-from . import text_encoder
+from . import shopper_words, text_encoder
 from .train_text import one_cycle_adamw
 
 BLOCKS = ["category", "gender", "colour", "material", "style", "occasion", "brand"]
@@ -66,6 +68,9 @@ RECIPE = {
     "stated": {"colour": 0.6, "material": 0.5, "brand": 0.25, "gender": 0.3, "occasion": 0.3, "style": 0.5},
     "image_weight_grid": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95],
     "query_norm_floor": 0.5,
+    # Each phrasing again with each stated attribute's words, with this chance, in a shopper's
+    # words (shopper_words); the validation phrasings keep the catalog's words.
+    "shopper_words_share": 0.6,
 }
 WORDS_DIR = WORK / "words"
 CKPT = CHECKPOINTS / "words" / "head.pt"
@@ -177,6 +182,20 @@ def phrase(r: dict, rng: np.random.Generator, noun: dict, generic: dict, phrases
     if rng.random() < 0.2:
         text = " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
     return text, stated
+
+
+def shopper_phrasings(texts: list[str], stated: list[dict], d: "Draws",
+                      rng: np.random.Generator) -> tuple[list[str], list[dict]]:
+    """The phrasings that `shopper_words.reword` changed, with what each states."""
+    out_texts, out_stated = [], []
+    for text, st in zip(texts, stated):
+        noun = d.noun[(CATEGORIES.index(st["category"]), st["style"])] if "style" in st else None
+        new = shopper_words.reword(text, st, noun, d.phrases.get(st.get("occasion")), rng,
+                                   RECIPE["shopper_words_share"])
+        if new != text:
+            out_texts.append(new)
+            out_stated.append(st)
+    return out_texts, out_stated
 
 
 def product_texts(rows, ids, vocab):
@@ -416,14 +435,19 @@ def main() -> None:
     c_targets = [{"category": q["category"]} for q in train_queries]
     vp_texts, vp_targets = product_texts(rows, d.v_products, vocab)
     v_texts, v_stated = d.v_texts, d.v_stated
+    w_texts, w_stated = shopper_phrasings(q_texts, d.q_stated, d, np.random.default_rng(SEED + 1))
+    w_targets = [{b: st.get(b) for b in BLOCKS} for st in w_stated]
+    vw_texts, vw_stated = shopper_phrasings(v_texts, v_stated, d, np.random.default_rng(SEED + 2))
 
     s_p = encode_cached(p_texts, "products")
     s_q = encode_cached(q_texts, "phrasings")
     s_c = encode_cached(c_texts, "train_queries")
     s_vp = encode_cached(vp_texts, "validation_products")
     s_v = encode_cached(v_texts, "validation_phrasings")
-    x = np.concatenate([s_p, s_q, s_c])
-    targets = stack_targets(p_targets + q_targets + c_targets, vocab)
+    s_w = encode_cached(w_texts, "shopper_phrasings")
+    s_vw = encode_cached(vw_texts, "validation_shopper_phrasings")
+    x = np.concatenate([s_p, s_q, s_w, s_c])
+    targets = stack_targets(p_targets + q_targets + w_targets + c_targets, vocab)
 
     key = {"recipe": RECIPE, "vocab": vocab, "data": hashlib.sha256(x.tobytes()).hexdigest()}
     head = WordsHead(sizes)
@@ -441,6 +465,9 @@ def main() -> None:
                                                             vocab))
     log(f"validation block accuracy, product texts: {acc_products}")
     log(f"validation block accuracy, phrasings: {acc_phrasings}")
+    acc_shopper = block_accuracy(head, s_vw, stack_targets([{b: st.get(b) for b in BLOCKS} for st in vw_stated],
+                                                           vocab))
+    log(f"validation block accuracy, phrasings in shopper words: {acc_shopper}")
 
     # a, b on the validation phrasings (all attributes) and the train queries (category), against
     # the train products with their true attributes.
@@ -478,8 +505,10 @@ def main() -> None:
         "recipe": RECIPE, "blocks": [{"name": b, "values": vocab[b]} for b in BLOCKS],
         "dims": int(sum(sizes)), "image_weight": a, "words_weight": b,
         "query_norm_floor": RECIPE["query_norm_floor"],
-        "training_texts": {"product_fields": len(p_texts), "phrasings": len(q_texts), "train_queries": len(c_texts)},
-        "validation_block_accuracy": {"product_texts": acc_products, "phrasings": acc_phrasings},
+        "training_texts": {"product_fields": len(p_texts), "phrasings": len(q_texts),
+                           "shopper_phrasings": len(w_texts), "train_queries": len(c_texts)},
+        "validation_block_accuracy": {"product_texts": acc_products, "phrasings": acc_phrasings,
+                                      "shopper_phrasings": acc_shopper},
         "weight_grid": grid, "examples": q_texts[:20], "catalog_seed": meta["seed"],
         "seconds": round(time.time() - t0, 1)})
     from .product_manifest import update_manifest_and_card
