@@ -38,8 +38,8 @@ from .common import CATEGORIES, CHECKPOINTS, MODELS, SEED, TRAINING, load_export
     write_json
 from .tokens import tokenize, tokenizer
 from .train_text import one_cycle_adamw
-from .train_words import BLOCKS, draw, encode_cached, image_embeddings, mapper_outputs, matches, phrase, \
-    product_texts, query_words, stack_targets, top10
+from .train_words import BLOCKS, block_targets, draw, encode_cached, image_embeddings, mapper_outputs, matches, \
+    phrase, product_texts, query_words, stack_targets, top10
 
 RECIPE = {
     "products_per_category": 2000,
@@ -232,7 +232,7 @@ def main() -> None:
     # The words head on the encoder, on the same validation texts.
     _, head_vp = mapper_outputs(encode_cached(vp_texts, "validation_products"))
     vp_t = stack_targets(vp_targets, vocab)
-    v_t = stack_targets([{b: st.get(b) for b in BLOCKS} for st in v_stated], vocab)
+    v_t = stack_targets(block_targets(v_stated), vocab)
     s_v = encode_cached(v_texts, "validation_phrasings")
     m_v, head_v = mapper_outputs(s_v)
     accuracy = {

@@ -239,6 +239,11 @@ class WordsHead(nn.Module):
         return torch.cat([torch.softmax(z, dim=1)[:, :-1] for z in self.logits(sentence_embedding)], dim=1)
 
 
+def block_targets(stated: list[dict]) -> list[dict]:
+    """Each phrasing's stated values, block by block (None: the block is not stated)."""
+    return [{b: st.get(b) for b in BLOCKS} for st in stated]
+
+
 def stack_targets(targets: list[dict], vocab: dict) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per block: (targets [n, values+1], mask [n]); a block absent from a dict is unknown (mask 0)."""
     out = []
@@ -428,7 +433,7 @@ def main() -> None:
     d = draw(rows)
     vocab, sizes, labels, train = d.vocab, d.sizes, d.labels, d.train
     p_texts, p_targets = product_texts(rows, d.picked, vocab)
-    q_texts, q_targets = d.q_texts, [{b: st.get(b) for b in BLOCKS} for st in d.q_stated]
+    q_texts, q_targets = d.q_texts, block_targets(d.q_stated)
     train_queries = [json.loads(line) for line in (TRAINING / "queries.jsonl").open()]
     train_queries = [q for q in train_queries if q["split"] == "train"]
     c_texts = [q["query"] for q in train_queries]
@@ -436,7 +441,7 @@ def main() -> None:
     vp_texts, vp_targets = product_texts(rows, d.v_products, vocab)
     v_texts, v_stated = d.v_texts, d.v_stated
     w_texts, w_stated = shopper_phrasings(q_texts, d.q_stated, d, np.random.default_rng(SEED + 1))
-    w_targets = [{b: st.get(b) for b in BLOCKS} for st in w_stated]
+    w_targets = block_targets(w_stated)
     vw_texts, vw_stated = shopper_phrasings(v_texts, v_stated, d, np.random.default_rng(SEED + 2))
 
     s_p = encode_cached(p_texts, "products")
@@ -461,12 +466,10 @@ def main() -> None:
         torch.save({"model": head.state_dict(), "key": key}, CKPT)
 
     acc_products = block_accuracy(head, s_vp, stack_targets(vp_targets, vocab))
-    acc_phrasings = block_accuracy(head, s_v, stack_targets([{b: st.get(b) for b in BLOCKS} for st in v_stated],
-                                                            vocab))
+    acc_phrasings = block_accuracy(head, s_v, stack_targets(block_targets(v_stated), vocab))
     log(f"validation block accuracy, product texts: {acc_products}")
     log(f"validation block accuracy, phrasings: {acc_phrasings}")
-    acc_shopper = block_accuracy(head, s_vw, stack_targets([{b: st.get(b) for b in BLOCKS} for st in vw_stated],
-                                                           vocab))
+    acc_shopper = block_accuracy(head, s_vw, stack_targets(block_targets(vw_stated), vocab))
     log(f"validation block accuracy, phrasings in shopper words: {acc_shopper}")
 
     # a, b on the validation phrasings (all attributes) and the train queries (category), against
