@@ -13,7 +13,7 @@ from pathlib import Path
 
 import onnx
 
-from .common import CATEGORIES, CHECKPOINTS, EXPORT, MODELS, RESULTS, SEED, load_export, log, write_json
+from .common import CATEGORIES, EXPORT, MODELS, RESULTS, SEED, load_export, log, write_json
 from . import fuse_encoder, preprocess, product_manifest, text_encoder
 from .train_image import CKPT_DIR as IMAGE_CKPT, RECIPE as IMAGE_RECIPE
 from .train_text import CKPT_DIR as TEXT_CKPT

@@ -45,7 +45,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .common import CATEGORIES, CHECKPOINTS, MODELS, SEED, TRAINING, WORK, load_export, log, seed_everything, write_json
-from .metrics import ranked_labels, retrieval_metrics
+from .metrics import ranked_labels
 from . import text_encoder
 
 CKPT_DIR = CHECKPOINTS / "text"
