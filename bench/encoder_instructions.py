@@ -22,12 +22,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 def run_queries(path: str, n: int) -> None:
     import numpy as np
-    import onnxruntime as ort
+    from encoder_speed import session  # beside this file: the same one-thread session
     from tokenizers import Tokenizer
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    sess = session(path)
     tok = Tokenizer.from_file(str(ROOT / "models/tokenizer.json"))
     texts = [json.loads(line)["query"] for line in (ROOT / "training/attribute_queries.jsonl").open()][:n]
     for text in texts:

@@ -2,7 +2,7 @@
 
 The words head learns which catalog values a text states. Trained on phrasings in the catalog's
 own words only, it ignores "oxblood", "rucksack" or "for her"; MiniLM places such words near the
-catalog's, but the head never learnt to read them. `reworded` rewrites generated phrasings with
+catalog's, but the head never learnt to read them. `reword` rewrites generated phrasings with
 these words, keeping what each states. Each word below names exactly one catalog value in its
 category (a word two values could claim, such as "off-white" between white and cream, is left
 out). Written from common fashion vocabulary; the held-out query files were not read for it.
@@ -206,9 +206,11 @@ BRANDS = {
 }
 
 
+TABLES = {"colour": COLOURS, "material": MATERIALS, "occasion": OCCASIONS, "brand": BRANDS}
+
+
 def _table(block: str, value: str) -> list[str]:
-    tables = {"colour": COLOURS, "material": MATERIALS, "occasion": OCCASIONS, "brand": BRANDS}
-    return tables[block].get(value.lower() if block == "material" else value, [])
+    return TABLES[block].get(value.lower() if block == "material" else value, [])
 
 
 def _swap(text: str, old: str, new: str) -> str | None:
