@@ -142,7 +142,7 @@ def chosen_encoder() -> Path:
 
 def encode_cached(texts: list[str], tag: str) -> np.ndarray:
     enc = chosen_encoder()
-    h = hashlib.sha256(("\n".join(texts) + enc.name).encode()).hexdigest()[:16]
+    h = hashlib.sha256("\n".join(texts).encode() + hashlib.sha256(enc.read_bytes()).digest()).hexdigest()[:16]
     path = WORK / "text" / f"{tag}_{h}.npy"
     if path.exists():
         return np.load(path)
@@ -368,13 +368,15 @@ def main() -> None:
     log(f"mapping data: {len(texts)} catalog texts, {len(train_q)} train queries, {len(aug)} augmented queries")
     CKPT_DIR.mkdir(parents=True, exist_ok=True)
 
-    # The image embeddings are in the key: a retrained image model must retrain the mappers.
+    # The image embeddings and the encodings are in the key: a retrained image model or another
+    # encoder must retrain the mappers.
     img_sha256 = hashlib.sha256(img.tobytes()).hexdigest()
+    text_sha256 = hashlib.sha256(s_cat.tobytes() + s_aug.tobytes() + s_q.tobytes()).hexdigest()
 
     def mapper_cached(tag: str, objective: str, q_idx: np.ndarray) -> TextMapper:
         ck = CKPT_DIR / f"mapper_{tag}.pt"
         key = {"recipe": RECIPE, "objective": objective, "queries": q_idx.tolist(), "n_texts": len(texts),
-               "image_embeddings": img_sha256}
+               "image_embeddings": img_sha256, "text_embeddings": text_sha256}
         mapper = TextMapper()
         if ck.exists():
             state = torch.load(ck, weights_only=False)
