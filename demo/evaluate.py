@@ -30,10 +30,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 KS = (1, 3, 5, 7, 9)
 # attribute_queries_2.jsonl was written for the product words model, before it was trained;
 # attribute_queries_3.jsonl and category_queries_2.jsonl for the quantised query encoder;
-# attribute_queries_4.jsonl for the words head trained on shoppers' words.
-ATTRIBUTE_SETS = ("attribute_queries.jsonl", "attribute_queries_2.jsonl", "attribute_queries_3.jsonl",
-                  "attribute_queries_4.jsonl")
-CATEGORY_SET_2 = "category_queries_2.jsonl"
+# attribute_queries_4.jsonl for the words head trained on shoppers' words; attribute_queries_5.jsonl
+# and category_queries_3.jsonl for a smaller query encoder, attribute_queries_6.jsonl and
+# category_queries_4.jsonl for the distilled three-layer one.
+ATTRIBUTE_SETS = tuple(f"attribute_queries{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6"))
+# More held-out category queries, by other authors: metrics.json key -> file of training/.
+CATEGORY_SETS = {f"category_set_{n}": f"category_queries_{n}.jsonl" for n in (2, 3, 4)}
 FIELDS = ("queries", "top1", "top3", "top5", "top7", "top9", "mrr", "precision10")
 
 
@@ -195,8 +197,10 @@ def main():
     queries = [json.loads(line) for line in open(ROOT / "training" / "queries.jsonl")]
     heldout = [q for q in queries if q["split"] == "heldout"]
     texts = ([q["query"] for q in heldout], [q["category"] for q in heldout])
-    heldout_2 = [json.loads(line) for line in open(ROOT / "training" / CATEGORY_SET_2)]
-    texts_2 = ([q["query"] for q in heldout_2], [q["category"] for q in heldout_2])
+    category_sets = {}
+    for key, name in CATEGORY_SETS.items():
+        qs = [json.loads(line) for line in open(ROOT / "training" / name)]
+        category_sets[key] = ([q["query"] for q in qs], [q["category"] for q in qs])
     manifest = json.load(open(ROOT / "models" / "manifest.json"))["metrics"]
     try:
         with psycopg.connect(args.url, autocommit=True) as conn:
@@ -216,8 +220,9 @@ def main():
         img_exact = pool.submit(evaluate, args.url, "SELECT * FROM fashrec_evaluate_images(true)")
         txt_index = evaluate(args.url, "SELECT * FROM fashrec_evaluate_texts(%s, %s, false)", texts)
         txt_exact = evaluate(args.url, "SELECT * FROM fashrec_evaluate_texts(%s, %s, true)", texts)
-        txt2_index = evaluate(args.url, "SELECT * FROM fashrec_evaluate_texts(%s, %s, false)", texts_2)
-        txt2_exact = evaluate(args.url, "SELECT * FROM fashrec_evaluate_texts(%s, %s, true)", texts_2)
+        more_texts = {f"{key}_{how}": evaluate(args.url, "SELECT * FROM fashrec_evaluate_texts(%s, %s, %s)",
+                                               (*qs, how == "exhaustive"))
+                      for key, qs in category_sets.items() for how in ("index", "exhaustive")}
         img_index, img_exact = img_index.result(), img_exact.result()
 
     attribute_sets = {}
@@ -242,9 +247,9 @@ def main():
         (f"text held-out, index (probes {probes})", txt_index[0], f"{txt_index[1]:.1f}"),
         ("text held-out, exhaustive", txt_exact[0], f"{txt_exact[1]:.1f}"),
         ("text held-out, training (Python onnxruntime)", from_manifest(manifest["text_heldout_queries"]), ""),
-        (f"{CATEGORY_SET_2}, index (probes {probes})", txt2_index[0], f"{txt2_index[1]:.1f}"),
-        (f"{CATEGORY_SET_2}, exhaustive", txt2_exact[0], f"{txt2_exact[1]:.1f}"),
-    ]
+    ] + [(f"{name}, " + (f"index (probes {probes})" if how == "index" else how),
+          more_texts[f"{key}_{how}"][0], f"{more_texts[f'{key}_{how}'][1]:.1f}")
+         for key, name in CATEGORY_SETS.items() for how in ("index", "exhaustive")]
     seed_row = ("seed report (image)", {f"top{k}": seed[f"hit@{k}"] for k in KS}, "")
     loss = img_exact[0]["top1"] - img_index[0]["top1"]
     drift = max(abs(img_exact[0][f] - image_rows[2][1][f]) for f in ("top1", "top5", "mrr"))
@@ -254,7 +259,7 @@ def main():
     (out / "metrics.json").write_text(json.dumps(
         {"probes": int(probes), "image_index": img_index[0], "image_exhaustive": img_exact[0],
          "text_heldout_index": txt_index[0], "text_heldout_exhaustive": txt_exact[0],
-         "category_set_2_index": txt2_index[0], "category_set_2_exhaustive": txt2_exact[0],
+         **{key: result[0] for key, result in more_texts.items()},
          "attribute_sets": attribute_sets, "recommend_similar": similar}, indent=1) + "\n")
     report = f"""# fashrec evaluation
 
@@ -267,7 +272,7 @@ Measured in the database `{args.url.split('@')[-1]}` on {time.strftime('%Y-%m-%d
   not used in training), each with the category the shopper wants, against the train products
   as for images. The "training" row searched all products, test products included: those were
   never fitted, lie closer to other categories, and make that figure a little lower. The
-  `{CATEGORY_SET_2}` rows: a second held-out set of such queries, by another author.
+  `{"` and `".join(CATEGORY_SETS.values())}` rows: more held-out sets of such queries, by other authors.
 - top-k accuracy: share of queries with a relevant result among the first k (the seed report's
   metric). MRR: mean of 1 / rank of the first relevant result (0 when none in the first 100).
 - "index" searches like users do, through `{index[0]}` at fashrec_ivf.probes = {probes};
