@@ -314,3 +314,5 @@ BEGIN
     LIMIT k;
 END $$;
 COMMENT ON FUNCTION recommend_for_text(text, int, text, text, int) IS 'Products for a text query: the depth nearest in the product space, re-ranked by the share of the query''s words in their keywords; score = (similarity + share of words found) / 2.';
+-- The query encoder became a distilled three-layer MiniLM.
+COMMENT ON FUNCTION sentence_embedding(text) IS 'The query encoder''s 384-d sentence embedding (unit length; a three-layer MiniLM distilled from all-MiniLM-L6-v2), for text-to-text search; not comparable with image embeddings.';

