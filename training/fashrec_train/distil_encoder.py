@@ -5,8 +5,8 @@ all-MiniLM-L6-v2 cut to its first `layers` layers; cut alone, its vectors are fa
 layers' (mean cosine 0.43 at three) and the mapping trained on them lost three points of
 held-out precision. Distillation trains the student's transformer layers so that its
 mean-pooled, normalised output matches the six-layer model's (loss 1 - cosine). The word,
-position and type embeddings stay frozen: a word the distillation texts never contain keeps the
-teacher's embedding, and the layers learn to treat it as the teacher does.
+position and type embeddings stay frozen, so that a word the distillation texts never contain
+keeps the teacher's embedding.
 
 The texts, none from a held-out file (the validation products and phrasings of train_words are
 left out too, so that its choice of weights stays honest):
@@ -16,7 +16,7 @@ left out too, so that its choice of weights stays honest):
 - general words: 1 to 4 whole words of the tokenizer's vocabulary, at random, alone or around a
   garment noun, so that what the shop never says still lands where the teacher puts it.
 
-    python -m fashrec_train.distil_encoder      (text_encoder runs it when its checkpoint is missing)
+    python -m fashrec_train.distil_encoder      (text_encoder runs it unless its checkpoint matches)
 """
 
 from __future__ import annotations
@@ -44,11 +44,12 @@ REPORT = CKPT.with_suffix(".json")  # read by the manifest stage for the model c
 
 
 def pooled(bert, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean pooling over the mask, L2-normalised: sentence-transformers' sentence embedding."""
+    """Mean pooling over the mask, L2-normalised: sentence-transformers' sentence embedding (and,
+    exported by text_encoder, the ONNX graph's)."""
     hidden = bert(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state
     m = mask.unsqueeze(-1).to(hidden.dtype)
     s = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(s, dim=1)
+    return s / torch.sqrt(torch.clamp((s * s).sum(1, keepdim=True), min=1e-24))
 
 
 def vocabulary_texts(n: int, nouns: list[str], rng: np.random.Generator) -> list[str]:

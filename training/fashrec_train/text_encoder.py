@@ -57,11 +57,7 @@ class SentenceEncoder(nn.Module):
         self.bert = bert
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                           token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
-        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-        return pooled / torch.sqrt(torch.clamp((pooled * pooled).sum(1, keepdim=True), min=1e-24))
+        return distil_encoder.pooled(self.bert, input_ids, attention_mask)
 
 
 def encode_onnx(path: Path, texts: list[str], threads: int = 2) -> np.ndarray:
