@@ -28,7 +28,7 @@ import time
 import numpy as np
 import torch
 
-from .common import CHECKPOINTS, SEED, THREADS, WORK, load_export, log, seed_everything, write_json
+from .common import CHECKPOINTS, SEED, WORK, load_export, log, seed_everything, write_json
 from .tokens import model_dir, tokenize, tokenizer
 
 RECIPE = {
@@ -95,7 +95,7 @@ def batches(corpus: list[str], rng: np.random.Generator):
 
 
 def encode(bert, corpus: list[str], size: int = 256) -> np.ndarray:
-    """Sentence embeddings of the corpus, batched by token count (padding changes nothing but time)."""
+    """Sentence embeddings of the corpus, batched by token count (less padding, less time)."""
     tok = tokenizer()
     order = np.argsort([len(e.ids) for e in tok.encode_batch(corpus)], kind="stable")
     out = np.zeros((len(corpus), 384), np.float32)
@@ -108,12 +108,11 @@ def encode(bert, corpus: list[str], size: int = 256) -> np.ndarray:
 
 
 def student(layers: int):
-    """The distilled `layers`-layer BertModel (trained here when its checkpoint is missing)."""
+    """The distilled `layers`-layer BertModel (trained here unless its checkpoint matches)."""
     from transformers import BertModel
     load = lambda n: BertModel.from_pretrained(str(model_dir()), attn_implementation="eager",  # noqa: E731
                                                add_pooling_layer=False, num_hidden_layers=n).eval()
     seed_everything()
-    torch.set_num_threads(THREADS)
     by_source = texts()
     corpus = [t for part in by_source.values() for t in part]
     key = {"recipe": RECIPE, "layers": layers, "texts": hashlib.sha256("\n".join(corpus).encode()).hexdigest()}
@@ -133,6 +132,16 @@ def student(layers: int):
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, teacher)
         log(f"teacher vectors in {time.time() - t0:.0f}s")
+    history = distil(model, corpus, teacher, t0)
+    CKPT.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": model.state_dict(), "key": key}, CKPT)
+    write_json(REPORT, {"recipe": RECIPE, "layers": layers, "texts": {k: len(v) for k, v in
+               by_source.items()}, "mean_cosine_by_epoch": history, "seconds": round(time.time() - t0, 1)})
+    return model
+
+
+def distil(model, corpus: list[str], teacher: np.ndarray, t0: float) -> list[float]:
+    """Trains the model's transformer layers towards the teacher's vectors; the mean cosine per epoch."""
     for p in model.embeddings.parameters():
         p.requires_grad = False
     params = [p for p in model.parameters() if p.requires_grad]
@@ -158,11 +167,7 @@ def student(layers: int):
         history.append(1 - total / len(corpus))
         log(f"distillation epoch {epoch + 1}: mean cosine to the teacher {history[-1]:.4f} ({time.time() - t0:.0f}s)")
     model.eval()
-    CKPT.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict(), "key": key}, CKPT)
-    write_json(REPORT, {"recipe": RECIPE, "layers": layers, "texts": {k: len(v) for k, v in
-               by_source.items()}, "mean_cosine_by_epoch": history, "seconds": round(time.time() - t0, 1)})
-    return model
+    return history
 
 
 def main() -> None:
