@@ -23,7 +23,9 @@ crates/embed).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +75,21 @@ def encode_onnx(path: Path, texts: list[str], threads: int = 2) -> np.ndarray:
         ids, mask = tokenize(tok, [text])
         out[i] = sess.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})[0][0]
     return out
+
+
+def encode_cached(path: Path, texts: list[str], tag: str, directory: Path, threads: int = 2) -> np.ndarray:
+    """encode_onnx, cached in `directory` under a hash of the texts and of the encoder file."""
+    h = hashlib.sha256("\n".join(texts).encode() + hashlib.sha256(path.read_bytes()).digest()).hexdigest()[:16]
+    cache = directory / f"{tag}_{h}.npy"
+    if cache.exists():
+        return np.load(cache)
+    log(f"encoding {len(texts)} {tag} texts with {path.name}")
+    t = time.time()
+    e = encode_onnx(path, texts, threads)
+    log(f"encoded in {time.time() - t:.0f}s")
+    directory.mkdir(parents=True, exist_ok=True)
+    np.save(cache, e)
+    return e
 
 
 def compress_weights(src: Path, dst: Path, matmul: str | None, embeddings_int8: bool,

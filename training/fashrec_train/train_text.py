@@ -141,17 +141,7 @@ def chosen_encoder() -> Path:
 
 
 def encode_cached(texts: list[str], tag: str) -> np.ndarray:
-    enc = chosen_encoder()
-    h = hashlib.sha256("\n".join(texts).encode() + hashlib.sha256(enc.read_bytes()).digest()).hexdigest()[:16]
-    path = WORK / "text" / f"{tag}_{h}.npy"
-    if path.exists():
-        return np.load(path)
-    log(f"encoding {len(texts)} {tag} texts with {enc.name}")
-    t = time.time()
-    e = text_encoder.encode_onnx(enc, texts)
-    log(f"encoded in {time.time() - t:.0f}s")
-    np.save(path, e)
-    return e
+    return text_encoder.encode_cached(chosen_encoder(), texts, tag, WORK / "text")
 
 
 def words(text: str) -> set[str]:

@@ -210,18 +210,7 @@ def product_texts(rows, ids, vocab):
 
 
 def encode_cached(texts: list[str], tag: str) -> np.ndarray:
-    enc = MODELS / "text_encoder.onnx"
-    h = hashlib.sha256("\n".join(texts).encode() + hashlib.sha256(enc.read_bytes()).digest()).hexdigest()[:16]
-    path = WORDS_DIR / f"{tag}_{h}.npy"
-    if path.exists():
-        return np.load(path)
-    log(f"encoding {len(texts)} {tag} texts")
-    t = time.time()
-    e = text_encoder.encode_onnx(enc, texts, threads=THREADS)
-    log(f"encoded in {time.time() - t:.0f}s")
-    WORDS_DIR.mkdir(parents=True, exist_ok=True)
-    np.save(path, e)
-    return e
+    return text_encoder.encode_cached(MODELS / "text_encoder.onnx", texts, tag, WORDS_DIR, threads=THREADS)
 
 
 class WordsHead(nn.Module):
