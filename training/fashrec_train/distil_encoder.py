@@ -83,11 +83,13 @@ def texts() -> dict[str, list[str]]:
     }
 
 
-def batches(corpus: list[str], rng: np.random.Generator):
+def token_counts(corpus: list[str]) -> np.ndarray:
+    return np.array([len(e.ids) for e in tokenizer().encode_batch(corpus)])
+
+
+def batches(lengths: np.ndarray, rng: np.random.Generator):
     """Batches of similar token counts (little padding), in random order."""
-    tok = tokenizer()
-    lengths = np.array([len(e.ids) for e in tok.encode_batch(corpus)])
-    order = np.argsort(lengths + rng.random(len(corpus)), kind="stable")
+    order = np.argsort(lengths + rng.random(len(lengths)), kind="stable")
     size = RECIPE["batch_size"]
     chunks = [order[s:s + size] for s in range(0, len(order), size)]
     for k in rng.permutation(len(chunks)):
@@ -97,7 +99,7 @@ def batches(corpus: list[str], rng: np.random.Generator):
 def encode(bert, corpus: list[str], size: int = 256) -> np.ndarray:
     """Sentence embeddings of the corpus, batched by token count (less padding, less time)."""
     tok = tokenizer()
-    order = np.argsort([len(e.ids) for e in tok.encode_batch(corpus)], kind="stable")
+    order = np.argsort(token_counts(corpus), kind="stable")
     out = np.zeros((len(corpus), 384), np.float32)
     with torch.no_grad():
         for s in range(0, len(corpus), size):
@@ -150,12 +152,13 @@ def distil(model, corpus: list[str], teacher: np.ndarray, t0: float) -> list[flo
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=RECIPE["lr"], total_steps=RECIPE["epochs"] * per_epoch,
                                                 pct_start=0.1)
     tok = tokenizer()
+    lengths = token_counts(corpus)
     rng = np.random.default_rng(SEED + 4)
     history = []
     for epoch in range(RECIPE["epochs"]):
         model.train()
         total = 0.0
-        for idx in batches(corpus, rng):
+        for idx in batches(lengths, rng):
             ids, mask = tokenize(tok, [corpus[i] for i in idx])
             s = pooled(model, torch.from_numpy(ids), torch.from_numpy(mask))
             loss = 1 - (s * torch.from_numpy(teacher[idx])).sum(1).mean()
