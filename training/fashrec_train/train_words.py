@@ -71,6 +71,10 @@ RECIPE = {
     # Each phrasing again with each stated attribute's words, with this chance, in a shopper's
     # words (shopper_words); the validation phrasings keep the catalog's words.
     "shopper_words_share": 0.6,
+    # Rewordings of each phrasing (each kept only if a word changed), and the chance of filler
+    # words before and after each (shopper_words.pad).
+    "shopper_rewordings": 2,
+    "filler_share": 0.3,
 }
 WORDS_DIR = WORK / "words"
 CKPT = CHECKPOINTS / "words" / "head.pt"
@@ -188,13 +192,15 @@ def shopper_phrasings(texts: list[str], stated: list[dict], d: "Draws",
                       rng: np.random.Generator) -> tuple[list[str], list[dict]]:
     """The phrasings that `shopper_words.reword` changed, with what each states."""
     out_texts, out_stated = [], []
-    for text, st in zip(texts, stated):
-        noun = d.noun[(CATEGORIES.index(st["category"]), st["style"])] if "style" in st else None
-        new = shopper_words.reword(text, st, noun, d.phrases.get(st.get("occasion")), rng,
-                                   RECIPE["shopper_words_share"])
-        if new != text:
-            out_texts.append(new)
-            out_stated.append(st)
+    for _ in range(RECIPE["shopper_rewordings"]):
+        for text, st in zip(texts, stated):
+            label = CATEGORIES.index(st["category"])
+            noun = d.noun[(label, st["style"])] if "style" in st else None
+            new = shopper_words.reword(text, st, noun, d.generic[label], d.phrases.get(st.get("occasion")), rng,
+                                       RECIPE["shopper_words_share"])
+            if new != text:
+                out_texts.append(shopper_words.pad(new, rng, RECIPE["filler_share"]))
+                out_stated.append(st)
     return out_texts, out_stated
 
 
