@@ -22,7 +22,8 @@ Training data, all from the train split of the catalog (the held-out query files
 - the train half of training/queries.jsonl, for the category block only.
 A tenth of the train products is set apart: their phrasings are the validation queries on which
 the weights a and b (a^2 + b^2 = 1) are chosen, with the 60,000 train products (their image
-embeddings, their true attributes) as the gallery.
+embeddings, their true attributes) as the gallery; the shipped a stays unless another is better by
+more than a margin, since a new a means embedding every stored product again.
 
     python -m fashrec_train.train_words
 """
@@ -67,6 +68,9 @@ RECIPE = {
     "weight_decay": 1e-4,
     "stated": {"colour": 0.6, "material": 0.5, "brand": 0.25, "gender": 0.3, "occasion": 0.3, "style": 0.5},
     "image_weight_grid": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95],
+    # A new a makes every stored product vector stale (the catalog must be embedded again), so
+    # the shipped a stays unless another beats it by more than this (attribute + category).
+    "image_weight_keep_margin": 0.005,
     "query_norm_floor": 0.5,
     # Each phrasing again with each stated attribute's words, with this chance, in a shopper's
     # words (shopper_words); the validation phrasings keep the catalog's words.
@@ -487,11 +491,15 @@ def main() -> None:
         cat = float((labels[train[top_c]] == c_labels[:, None]).mean())
         grid[str(a)] = {"attribute_precision@10": attr, "category_precision@10": cat}
         log(f"a={a}: validation attribute precision@10 {attr:.4f}, train-query category precision@10 {cat:.4f}")
-    best = max(RECIPE["image_weight_grid"],
-               key=lambda a: grid[str(a)]["attribute_precision@10"] + grid[str(a)]["category_precision@10"])
+    score = {a: grid[str(a)]["attribute_precision@10"] + grid[str(a)]["category_precision@10"]
+             for a in RECIPE["image_weight_grid"]}
+    best = max(score, key=score.get)
+    shipped = json.loads((MODELS / "manifest.json").read_text())["product"]["image_weight"]
+    if shipped in score and score[best] - score[shipped] <= RECIPE["image_weight_keep_margin"]:
+        best = shipped
     a = float(best)
     b = float(np.sqrt(1 - a * a))
-    log(f"chosen image weight a={a}, words weight b={b:.4f}")
+    log(f"chosen image weight a={a}, words weight b={b:.4f} (shipped a={shipped})")
 
     fuse_into_mapper(head)
     _, fused = mapper_outputs(s_v[:64])
