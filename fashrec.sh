@@ -207,6 +207,31 @@ refresh_extension() {
     as_pg sh -c "echo $sum > '$stamp'"
 }
 
+# The stored product vectors are what the product-side models made (the image embedder, the
+# product words model, the manifest's product weights and shared blocks): when those change, the
+# demo computes every vector again and rebuilds the index, as "Versions and upgrades" in README.md
+# tells a shop to. Query-side changes leave them valid. A database from before this stamp counts
+# as changed.
+refresh_embeddings() {
+    local stamp=$PGDATA_DIR/fashrec-products.md5 sum stale
+    sum=$(python3 - "$ROOT/models/manifest.json" <<'PY' | md5sum | cut -d' ' -f1
+import json, sys
+m = json.load(open(sys.argv[1]))
+p = m["product"]
+side = [m["image"]["sha256"], m["text"]["product_words"]["sha256"]]
+print(json.dumps(side + [p.get(k) for k in ("dims", "image_weight", "words_weight", "shared_blocks", "blocks")]))
+PY
+)
+    stale=$(local_psql -d fashrec -tAc "SELECT to_regclass('products') IS NOT NULL")
+    [ "$stale" = t ] && stale=$(local_psql -d fashrec -tAc \
+        "SELECT EXISTS (SELECT FROM products WHERE embedding IS NOT NULL)")
+    if [ "$stale" = t ] && [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+        say "the product-side models changed: computing every product vector again and rebuilding the index"
+        local_psql -d fashrec -qc "DROP INDEX IF EXISTS products_embedding_idx; UPDATE products SET embedding = NULL"
+    fi
+    as_pg sh -c "echo $sum > '$stamp'"
+}
+
 demo() {
     local began=$SECONDS
     setup
@@ -218,6 +243,7 @@ demo() {
     (cd "$ROOT" && cargo build --release -q -p fashrec-cli)
     say "loading the Fashion-MNIST catalog into table products"
     "$ROOT/target/release/fashrec" load --url "$DEMO_URL"
+    refresh_embeddings
     say "computing the product vector (picture and keywords) of every product (a rerun only does the missing ones)"
     "$ROOT/target/release/fashrec" embed --url "$DEMO_URL"
     say "building the fashrec_ivf index (lists = square root of the rows; gender and category checked in it)"

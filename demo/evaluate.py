@@ -33,8 +33,8 @@ KS = (1, 3, 5, 7, 9)
 # attribute_queries_4.jsonl for the words head trained on shoppers' words; attribute_queries_5.jsonl
 # and category_queries_3.jsonl for a smaller query encoder, attribute_queries_6.jsonl and
 # category_queries_4.jsonl for the distilled three-layer one, attribute_queries_7.jsonl for the wider
-# shopper vocabulary.
-ATTRIBUTE_SETS = tuple(f"attribute_queries{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7"))
+# shopper vocabulary, attribute_queries_8.jsonl for the shared gender block.
+ATTRIBUTE_SETS = tuple(f"attribute_queries{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8"))
 # More held-out category queries, by other authors: metrics.json key -> file of training/.
 CATEGORY_SETS = {f"category_set_{n}": f"category_queries_{n}.jsonl" for n in (2, 3, 4)}
 FIELDS = ("queries", "top1", "top3", "top5", "top7", "top9", "mrr", "precision10")

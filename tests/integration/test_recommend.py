@@ -111,6 +111,19 @@ def test_colour_canvas_shoes_for_men_finds_those_sneakers(db, colour):
     assert set(plain[: min(5, len(wanted))]) <= wanted, plain
 
 
+# The gender block is shared (models/manifest.json, product.shared_blocks): a unisex product's
+# gender is as long as a men's, so the plain query tells the three genders apart.
+@pytest.mark.parametrize("category, noun", [("Bag", "bag"), ("Sneaker", "sneakers"), ("Coat", "coat")])
+def test_the_plain_query_finds_the_gender_it_names(db, category, noun):
+    for gender, text in [("unisex", f"unisex {noun}"), ("men", f"{noun} for men"), ("women", f"women's {noun}")]:
+        have = db.execute("SELECT count(*) FROM products WHERE category = %s AND gender = %s",
+                          (category, gender)).fetchone()[0]
+        assert have >= K, f"the sample should hold {K} {gender} {category} products"
+        got = [r[0] for r in db.execute(
+            "SELECT gender FROM products ORDER BY embedding <-> embed_text(%s) LIMIT %s", (text, K)).fetchall()]
+        assert got == [gender] * K, (text, got)
+
+
 def test_text_candidates_are_the_nearest_products_reranked_by_their_keywords(db):
     """recommend_for_text takes the `depth` nearest products of the plain query and orders them by
     (similarity + share of the query's words in their keywords) / 2."""

@@ -39,7 +39,7 @@ from .common import CATEGORIES, CHECKPOINTS, MODELS, SEED, TRAINING, load_export
 from .tokens import tokenize, tokenizer
 from .train_text import one_cycle_adamw
 from .train_words import BLOCKS, block_targets, draw, encode_cached, image_embeddings, mapper_outputs, matches, \
-    phrase, product_texts, query_words, stack_targets, top10
+    phrase, product_texts, product_words, query_words, stack_targets, top10
 
 RECIPE = {
     "products_per_category": 2000,
@@ -253,7 +253,7 @@ def main() -> None:
     query = np.concatenate([a * m_v, b * query_words(head_v)], axis=1)
     end_to_end = {}
     for name, words in (("product_words", words_of(model, tok, keywords)), ("words_head", head_g)):
-        gallery = np.concatenate([a * img, b * words / np.linalg.norm(words, axis=1, keepdims=True)], axis=1)
+        gallery = np.concatenate([a * img, b * product_words(words)], axis=1)
         top = top10(query, gallery)
         end_to_end[name] = {
             "attribute_precision@10": float(np.mean([matches(rows[train_ids[j]], st)

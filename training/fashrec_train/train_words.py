@@ -6,7 +6,9 @@ block: category, gender, colour, material, style, occasion, brand, in the vocabu
 catalog's own train products. For each block the head gives a softmax over the block's values plus
 "not stated"; the words output is the probabilities of the values (the "not stated" share left
 out), so a text that names no colour has (nearly) no weight in the colour block. Gender has two
-values (men, women); unisex is half of each.
+values (men, women); unisex is half of each. Gender is a shared block: in a vector each value v
+becomes sqrt(v * the block's sum), so that unisex, [0.71, 0.71], is as long as men, [1, 0], and
+a unisex query is nearest the unisex products (with [0.5, 0.5] it was as near a men's product).
 
 The head (384 -> 512 -> GELU -> blocks) is fused into models/text_mapper.onnx as a second output,
 `attributes`, next to the mapping into the image space: one model run gives both parts.
@@ -50,6 +52,8 @@ from .train_text import one_cycle_adamw
 
 BLOCKS = ["category", "gender", "colour", "material", "style", "occasion", "brand"]
 GENDERS = ["men", "women"]
+SHARED_BLOCKS = ["gender"]  # blocks whose values a product may hold together (see shared)
+GENDER_SPAN = slice(len(CATEGORIES), len(CATEGORIES) + len(GENDERS))  # BLOCKS: category, gender, ...
 FIELD_STATES = {  # which attributes a catalog field states
     "keywords": set(BLOCKS),
     "description": set(BLOCKS),
@@ -302,15 +306,32 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(1, keepdims=True)
 
 
-def truth_words(rows, ids, vocab) -> np.ndarray:
-    """The words part a perfect head would give each product (every block stated), unit length."""
-    w = np.concatenate([np.stack([target(b, CATEGORIES[rows[i]["label"]] if b == "category" else rows[i][b],
-                                         vocab)[:-1] for i in ids]) for b in BLOCKS], axis=1)
+def shared(w: np.ndarray) -> np.ndarray:
+    """Each value v of the gender block as sqrt(v * the block's sum), as crates/embed/src/product.rs
+    does for the manifest's shared blocks: unisex [0.5, 0.5] becomes [0.71, 0.71], men stays [1, 0]."""
+    w = w.copy()
+    block = np.clip(w[:, GENDER_SPAN], 0, None)
+    w[:, GENDER_SPAN] = np.sqrt(block * block.sum(1, keepdims=True))
+    return w
+
+
+def product_words(w: np.ndarray) -> np.ndarray:
+    """A product's words part from its attribute scores: shared blocks, then unit length."""
+    w = shared(w)
     return w / np.linalg.norm(w, axis=1, keepdims=True)
 
 
+def truth_words(rows, ids, vocab) -> np.ndarray:
+    """The words part a perfect head would give each product (every block stated)."""
+    return product_words(np.concatenate([np.stack([target(b, CATEGORIES[rows[i]["label"]] if b == "category"
+                                                          else rows[i][b], vocab)[:-1] for i in ids])
+                                         for b in BLOCKS], axis=1))
+
+
 def query_words(w: np.ndarray) -> np.ndarray:
-    """A query's words part: unit length, or shorter when the text states (almost) nothing."""
+    """A query's words part: shared blocks, then unit length, or shorter when the text states
+    (almost) nothing."""
+    w = shared(w)
     return w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), RECIPE["query_norm_floor"])
 
 
@@ -510,7 +531,7 @@ def main() -> None:
     write_json(REPORT, {
         "recipe": RECIPE, "blocks": [{"name": b, "values": vocab[b]} for b in BLOCKS],
         "dims": int(sum(sizes)), "image_weight": a, "words_weight": b,
-        "query_norm_floor": RECIPE["query_norm_floor"],
+        "query_norm_floor": RECIPE["query_norm_floor"], "shared_blocks": SHARED_BLOCKS,
         "training_texts": {"product_fields": len(p_texts), "phrasings": len(q_texts),
                            "shopper_phrasings": len(w_texts), "train_queries": len(c_texts)},
         "validation_block_accuracy": {"product_texts": acc_products, "phrasings": acc_phrasings,
