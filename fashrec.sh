@@ -213,7 +213,7 @@ refresh_extension() {
 # tells a shop to. Query-side changes leave them valid. A database from before this stamp counts
 # as changed.
 refresh_embeddings() {
-    local stamp=$PGDATA_DIR/fashrec-products.md5 sum stale
+    local stamp=$PGDATA_DIR/fashrec-products.md5 sum embedded
     sum=$(python3 - "$ROOT/models/manifest.json" <<'PY' | md5sum | cut -d' ' -f1
 import json, sys
 m = json.load(open(sys.argv[1]))
@@ -222,10 +222,10 @@ side = [m["image"]["sha256"], m["text"]["product_words"]["sha256"]]
 print(json.dumps(side + [p.get(k) for k in ("dims", "image_weight", "words_weight", "shared_blocks", "blocks")]))
 PY
 )
-    stale=$(local_psql -d fashrec -tAc "SELECT to_regclass('products') IS NOT NULL")
-    [ "$stale" = t ] && stale=$(local_psql -d fashrec -tAc \
+    embedded=$(local_psql -d fashrec -tAc "SELECT to_regclass('products') IS NOT NULL")
+    [ "$embedded" = t ] && embedded=$(local_psql -d fashrec -tAc \
         "SELECT EXISTS (SELECT FROM products WHERE embedding IS NOT NULL)")
-    if [ "$stale" = t ] && [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+    if [ "$embedded" = t ] && [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
         say "the product-side models changed: computing every product vector again and rebuilding the index"
         local_psql -d fashrec -qc "DROP INDEX IF EXISTS products_embedding_idx; UPDATE products SET embedding = NULL"
     fi

@@ -62,7 +62,9 @@ impl Manifest {
             reason,
         };
         let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
-        serde_json::from_str(&text).map_err(|e| fail(e.to_string()))
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        manifest.product.check(manifest.image.dims).map_err(fail)?;
+        Ok(manifest)
     }
 
     /// The path of an entry, after checking that the file's sha256 is the manifest's.

@@ -70,10 +70,33 @@ impl ProductSpace {
             .collect()
     }
 
+    /// Whether the shared blocks are blocks of the words part and the blocks fill it (the
+    /// manifest is read with this check, so that a misnamed block is an error, not ignored).
+    pub fn check(&self, picture_dims: usize) -> Result<(), String> {
+        if let Some(name) = self
+            .shared_blocks
+            .iter()
+            .find(|name| !self.blocks.iter().any(|b| &b.name == *name))
+        {
+            return Err(format!(
+                "product.shared_blocks names {name:?}, which is not one of product.blocks"
+            ));
+        }
+        let words: usize = self.blocks.iter().map(|b| b.values.len()).sum();
+        if !self.shared_blocks.is_empty() && Some(words) != self.dims.checked_sub(picture_dims) {
+            return Err(format!(
+                "product.blocks hold {words} values, but the product vector has {} dims, {picture_dims} of them the picture's",
+                self.dims
+            ));
+        }
+        Ok(())
+    }
+
     /// The scores with each shared block's values v turned into sqrt(v * the block's sum).
     fn shared(&self, attributes: &[f32]) -> Vec<f32> {
         let mut out = attributes.to_vec();
         for span in self.shared_spans() {
+            // Checked when the manifest was read; scores of another length are left as they are.
             let Some(block) = out.get_mut(span) else {
                 continue;
             };
@@ -221,6 +244,17 @@ mod tests {
         let faint = s.text(&picture, &[1.0, 0.0, 0.02, 0.02]);
         let gender = norm(&faint[4..]) / norm(&faint[2..]);
         assert!((gender - 0.04).abs() < 1e-3, "{gender}");
+    }
+
+    #[test]
+    fn a_shared_block_must_be_a_block_of_the_words_part() {
+        assert_eq!(gendered().check(2), Ok(()));
+        let misnamed = ProductSpace {
+            shared_blocks: vec!["genders".into()],
+            ..gendered()
+        };
+        assert!(misnamed.check(2).unwrap_err().contains("\"genders\""));
+        assert!(gendered().check(3).unwrap_err().contains("4 values"));
     }
 
     #[test]
