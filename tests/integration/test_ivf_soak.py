@@ -10,7 +10,8 @@ and then:
 - every row a worker committed is in the table with the values it committed, and no row whose
   delete was committed is there (an operation cut by the kill may have gone either way);
 - an exact filtered search through the index (every list probed) for every gender and category
-  returns exactly the rows an exact plan without the index returns.
+  returns exactly the rows an exact plan without the index returns, nearest first (rows at the
+  same distance in either order).
 
 About 40 s by default; FASHREC_SOAK_SECONDS sets the workload time per round and
 FASHREC_SOAK_ROUNDS the number of kills (for example 60 and 20 for a long run).
@@ -141,16 +142,21 @@ def assert_sound(conn, workers):
     q = vector(random.Random(len(table)))
     for g in GENDERS:
         for c in range(CATEGORIES):
-            # Random vectors do not tie; a second sort key would keep the planner off the index.
-            query = "SELECT id FROM items WHERE gender = %s AND category = %s::int ORDER BY v <-> %s"
+            # A second sort key would keep the planner off the index, and distances of a thousand
+            # rows in float4 do tie: the two orders must agree up to ties.
+            query = ("SELECT id, (v <-> %s)::float8 FROM items WHERE gender = %s AND category = %s::int "
+                     "ORDER BY v <-> %s")
             conn.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
-            by_index = [r[0] for r in conn.execute(query, (g, c, q))]
-            plan = conn.execute("EXPLAIN " + query, (g, c, q)).fetchall()
+            by_index = conn.execute(query, (q, g, c, q)).fetchall()
+            plan = conn.execute("EXPLAIN " + query, (q, g, c, q)).fetchall()
             assert any("items_v" in line[0] for line in plan), plan
             conn.execute("RESET enable_seqscan; RESET enable_bitmapscan; SET enable_indexscan = off")
-            exact = [r[0] for r in conn.execute(query, (g, c, q))]
+            exact = conn.execute(query, (q, g, c, q)).fetchall()
             conn.execute("RESET enable_indexscan")
-            assert by_index == exact, (g, c)
+            found, wanted = {r[0] for r in by_index}, {r[0] for r in exact}
+            assert found == wanted, (g, c, "missing", wanted - found, "not deleted", found - wanted)
+            assert len(by_index) == len(exact), (g, c, "duplicated rows")
+            assert [r[1] for r in by_index] == [r[1] for r in exact], (g, c, "not nearest first")
 
 
 @pytest.fixture()
