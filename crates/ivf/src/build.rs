@@ -29,7 +29,7 @@ use crate::page::{Element, Layout, Page, PageKind, PAGE_SIZE};
 use crate::parallel::{default_threads, map_chunks};
 use crate::quantizer::{CodeTerms, Quantizer};
 use crate::storage::{Relation, WriteSet};
-use crate::summary;
+use crate::summary::{Change, SummaryRegion};
 
 /// With fewer sampled rows per list than this, recall is poor until the index is rebuilt.
 pub const LOW_DATA_ROWS_PER_LIST: u64 = 10;
@@ -774,6 +774,7 @@ impl<R: Relation> Loader<'_, R> {
 
 /// Every list's summary while loading (see [`crate::summary`]), if the index has them.
 struct Summaries {
+    region: Option<SummaryRegion>,
     rows: Vec<u32>,
     /// Each list's values, one after another.
     values: Vec<u32>,
@@ -783,29 +784,26 @@ struct Summaries {
 impl Summaries {
     fn new(meta: &Meta) -> Self {
         let lists = meta.lists as usize;
-        match meta.summaries {
-            Some(region) => Summaries {
-                rows: vec![0; lists],
-                values: region.empty().repeat(lists),
-                words: region.layout.dims(),
-            },
-            None => Summaries {
-                rows: Vec::new(),
-                values: Vec::new(),
-                words: 0,
-            },
+        Summaries {
+            region: meta.summaries,
+            rows: meta.summaries.map_or(Vec::new(), |_| vec![0; lists]),
+            values: meta
+                .summaries
+                .map_or(Vec::new(), |r| r.empty().repeat(lists)),
+            words: meta.summaries.map_or(0, |r| r.layout.dims()),
         }
     }
 
     /// Counts one row of `list`, with its attributes as stored.
     fn count(&mut self, list: u32, attributes: &[u8]) {
         let list = list as usize;
-        if let Some(rows) = self.rows.get_mut(list) {
+        if let (Some(region), Some(rows)) = (&self.region, self.rows.get_mut(list)) {
             *rows += 1;
             let words = self.words;
-            summary::count(
+            region.count(
                 &mut self.values[list * words..(list + 1) * words],
                 attributes,
+                Change::Add,
             );
         }
     }

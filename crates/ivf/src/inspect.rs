@@ -211,8 +211,8 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
                     }
                     tids.push(tid);
                     report.rows += 1;
-                    if let Some((values, rows)) = &mut counted {
-                        summary::count(values, attributes);
+                    if let (Some(region), Some((values, rows))) = (&meta.summaries, &mut counted) {
+                        region.count(values, attributes, summary::Change::Add);
                         *rows += 1;
                     }
                     if !item.zero_norm()
@@ -239,7 +239,7 @@ pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
         if let (Some(region), Some((actual, rows))) = (&meta.summaries, &counted) {
             let (stored_rows, covered) =
                 summary::with_summary(rel, region, list as u32, |item, stored| {
-                    (item.rows, summary::covers(stored, actual))
+                    (item.rows, region.covers(stored, actual))
                 })?;
             if !covered || stored_rows < *rows {
                 report.undercounted_lists += 1;

@@ -13,7 +13,8 @@
 //! still written as version 2, byte for byte as before. Version 4 (an index with attributes
 //! built since) adds a second word: the number of summary pages, one summary of its rows'
 //! attributes per list (see [`crate::summary`]); a version 3 index is read as one without
-//! summaries.
+//! summaries. Version 5 has the same words; its summaries also count pairs of attributes, and
+//! a version 4 index is read as one whose summaries do not.
 //!
 //! Blocks: the meta page, the centroid pages, then (with codes) the quantiser pages and the
 //! code heads pages, then (version 4) the summary pages, then the list and code chains.
@@ -41,6 +42,9 @@ const VERSION: u32 = 2;
 const VERSION_WITH_ATTRIBUTES: u32 = 3;
 /// The version of an index whose rows store attributes and whose lists have summaries.
 const VERSION_WITH_SUMMARIES: u32 = 4;
+/// The version of an index whose list summaries also count pairs of attributes (the same words
+/// as version 4).
+const VERSION_WITH_PAIRS: u32 = 5;
 /// The version before codes, still read.
 const VERSION_WITHOUT_CODES: u32 = 1;
 /// Fixed words of the meta page (the dimension order follows).
@@ -176,13 +180,12 @@ impl Meta {
         let after = codes.map_or(FIRST_CENTROID_BLOCK + centroid_pages, |c| {
             c.heads + c.head_pages
         });
-        let summaries =
-            match attributes {
-                0 => None,
-                n => Some(SummaryRegion::new(n as usize, lists, after).ok_or(
-                    Error::InvalidOption(format!("{n} attributes do not fit a summary page")),
-                )?),
-            };
+        let summaries = match attributes {
+            0 => None,
+            n => Some(SummaryRegion::new(n as usize, lists, after, true).ok_or(
+                Error::InvalidOption(format!("{n} attributes do not fit a summary page")),
+            )?),
+        };
         Ok(Meta {
             dims: dims as u32,
             lists,
@@ -267,6 +270,7 @@ impl Meta {
         let version = match (self.attributes, self.summaries) {
             (0, _) => VERSION,
             (_, None) => VERSION_WITH_ATTRIBUTES,
+            (_, Some(r)) if r.counts_pairs() => VERSION_WITH_PAIRS,
             (_, Some(_)) => VERSION_WITH_SUMMARIES,
         };
         let words = [
@@ -327,7 +331,7 @@ impl Meta {
         };
         let (fixed, codes, attributes) = match page.words()[1] {
             VERSION => (META_WORDS, code_flag()?, 0),
-            VERSION_WITH_ATTRIBUTES | VERSION_WITH_SUMMARIES => {
+            VERSION_WITH_ATTRIBUTES | VERSION_WITH_SUMMARIES | VERSION_WITH_PAIRS => {
                 (META_WORDS_V3, code_flag()?, page.words()[META_WORDS])
             }
             VERSION_WITHOUT_CODES => (META_WORDS_V1, false, 0),
@@ -338,7 +342,12 @@ impl Meta {
         let mut meta = Meta::with_attributes(w[2] as usize, w[3], metric, codes, attributes)
             .map_err(|_| bad("bad dimensions, lists or attributes"))?;
         let version = page.words()[1];
-        let fixed = if version == VERSION_WITH_SUMMARIES {
+        if version == VERSION_WITH_SUMMARIES {
+            meta.summaries = meta
+                .summaries
+                .and_then(|r| SummaryRegion::new(attributes as usize, meta.lists, r.first, false));
+        }
+        let fixed = if version == VERSION_WITH_SUMMARIES || version == VERSION_WITH_PAIRS {
             let pages = meta.summaries.map_or(0, |r| r.pages);
             if page.words()[META_WORDS_V3] != pages {
                 return Err(bad("summary pages do not match the list count"));
@@ -407,7 +416,7 @@ mod tests {
     }
 
     #[test]
-    fn attributes_round_trip_as_version_4_with_summaries_and_widen_the_items() {
+    fn attributes_round_trip_as_version_5_with_summaries_and_widen_the_items() {
         let plain = Meta::new(64, 10, Metric::L2, true).unwrap();
         let mut meta = Meta::with_attributes(64, 10, Metric::L2, true, 2).unwrap();
         meta.order = Some((0..64).rev().collect());
@@ -416,9 +425,17 @@ mod tests {
         assert_eq!(meta.centroid_pages, plain.centroid_pages);
         let mut page = Page::zeroed();
         meta.write(&mut page);
-        assert_eq!(page.words()[1], VERSION_WITH_SUMMARIES);
+        assert_eq!(page.words()[1], VERSION_WITH_PAIRS);
         assert_eq!(Meta::decode(&page), Ok(meta.clone()));
         let summaries = meta.summaries.unwrap();
+        assert!(summaries.counts_pairs());
+        // Built before pair counts: version 4, read with the narrower summaries.
+        let mut before_pairs = meta.clone();
+        before_pairs.summaries = SummaryRegion::new(2, 10, summaries.first, false);
+        before_pairs.write(&mut page);
+        assert_eq!(page.words()[1], VERSION_WITH_SUMMARIES);
+        assert_eq!(Meta::decode(&page), Ok(before_pairs));
+        meta.write(&mut page);
         let codes = meta.codes.unwrap();
         assert_eq!(summaries.first, codes.heads + codes.head_pages);
         page.words_mut()[META_WORDS_V3] += 1;

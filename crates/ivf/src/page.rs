@@ -16,7 +16,8 @@
 //!                   (radius f32, sum u32, square f32); one u8 per dimension
 //!  code heads page: first and insert block of a code chain; no values
 //!  summary page:    rows counted u32, a spare u32; per attribute, counts by key bucket
-//!                   and the key range, u32 (see the summary module)
+//!                   and the key range, then per pair of attributes, counts by bucket of
+//!                   the two keys, u32 (see the summary module)
 //!  quantiser page:  (no items) offsets then steps, f32, continued from page to page
 //! ```
 //!

@@ -479,7 +479,7 @@ impl Searcher {
         let mut read = Vec::with_capacity(probes.len());
         for probe in probes {
             if summary::with_summary(rel, region, probe.list, |_, values| {
-                summary::may_pass(filter, values)
+                region.may_pass(filter, values)
             })? {
                 read.push(*probe);
             } else {
