@@ -1,6 +1,6 @@
 """fashrec_ivf scans through SQL: the per-backend searcher cache stays right across rebuilds in
-the same connection, the buffers a backend remembers for pages are only hints, and scans are
-counted in pg_stat_user_indexes."""
+the same connection, the buffers a backend remembers for pages are only hints, scans are
+counted in pg_stat_user_indexes, and a filtered scan skips a list whose summary rules it out."""
 import random
 import time
 
@@ -181,3 +181,32 @@ def test_scans_stay_right_when_the_buffers_they_remember_are_reused():
                 vectors |= extra
     finally:
         cluster.remove()
+
+
+def test_a_list_with_both_values_but_never_in_one_row_is_not_read(dburl):
+    """A list's summary counts which pairs of filter values occur together in a row: near the
+    query, one list holds men's sneakers and women's bags, the other men's bags; asked for men's
+    bags, the scan rules the first out unread (by single values it has men and bags)."""
+    rng = random.Random(7)
+    groups = [(5, "men", "Sneaker"), (5, "women", "Bag"), (-5, "men", "Bag")]
+    rows = []
+    for i in range(150):
+        center, gender, category = groups[i % 3]
+        v = [center + rng.uniform(-1, 1)] + [rng.uniform(-1, 1) for _ in range(DIMS - 1)]
+        rows.append((i, gender, category, vec(v)))
+    with psycopg.connect(dburl, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE pairs (id int PRIMARY KEY, gender text, category text, v vector({DIMS}))")
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO pairs VALUES (%s, %s, %s, %s)", rows)
+        conn.execute("CREATE INDEX pairs_v ON pairs USING fashrec_ivf (v, gender, category) WITH (lists = 2)")
+        notices = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+        conn.execute("SET enable_seqscan = off; SET enable_bitmapscan = off; SET fashrec_ivf.probes = 1")
+        conn.execute("SET client_min_messages = debug1")
+        query = vec([5] + [0] * (DIMS - 1))
+        found = conn.execute("SELECT gender, category FROM pairs WHERE gender = 'men' AND category = 'Bag' "
+                             "ORDER BY v <-> %s LIMIT 10", (query,)).fetchall()
+        conn.execute("RESET client_min_messages")
+        assert found == [("men", "Bag")] * 10
+        scans = [n for n in notices if n.startswith("fashrec_ivf scan")]
+        assert scans and "2 lists probed (1 ruled out by their summaries, unread)" in scans[-1], scans
