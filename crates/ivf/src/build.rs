@@ -29,7 +29,7 @@ use crate::page::{Element, Layout, Page, PageKind, PAGE_SIZE};
 use crate::parallel::{default_threads, map_chunks};
 use crate::quantizer::{CodeTerms, Quantizer};
 use crate::storage::{Relation, WriteSet};
-use crate::summary::{Change, SummaryRegion};
+use crate::summary::Change;
 
 /// With fewer sampled rows per list than this, recall is poor until the index is rebuilt.
 pub const LOW_DATA_ROWS_PER_LIST: u64 = 10;
@@ -696,7 +696,7 @@ impl<R: Relation> Loader<'_, R> {
         for (i, &list) in lists.iter().enumerate() {
             let row = &self.batch[i * dims..(i + 1) * dims];
             let attributes = &self.batch_attributes[i * stored..(i + 1) * stored];
-            self.summaries.count(list, attributes);
+            self.summaries.count(&self.meta, list, attributes);
             let code = match &self.quantizer {
                 Some(quantizer) => {
                     let terms = quantizer.encode(row, &mut self.code);
@@ -774,7 +774,6 @@ impl<R: Relation> Loader<'_, R> {
 
 /// Every list's summary while loading (see [`crate::summary`]), if the index has them.
 struct Summaries {
-    region: Option<SummaryRegion>,
     rows: Vec<u32>,
     /// Each list's values, one after another.
     values: Vec<u32>,
@@ -785,7 +784,6 @@ impl Summaries {
     fn new(meta: &Meta) -> Self {
         let lists = meta.lists as usize;
         Summaries {
-            region: meta.summaries,
             rows: meta.summaries.map_or(Vec::new(), |_| vec![0; lists]),
             values: meta
                 .summaries
@@ -794,10 +792,10 @@ impl Summaries {
         }
     }
 
-    /// Counts one row of `list`, with its attributes as stored.
-    fn count(&mut self, list: u32, attributes: &[u8]) {
+    /// Counts one row of `list`, with its attributes as stored, into the summaries of `meta`.
+    fn count(&mut self, meta: &Meta, list: u32, attributes: &[u8]) {
         let list = list as usize;
-        if let (Some(region), Some(rows)) = (&self.region, self.rows.get_mut(list)) {
+        if let (Some(region), Some(rows)) = (&meta.summaries, self.rows.get_mut(list)) {
             *rows += 1;
             let words = self.words;
             region.count(
