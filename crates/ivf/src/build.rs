@@ -777,7 +777,6 @@ struct Summaries {
     rows: Vec<u32>,
     /// Each list's values, one after another.
     values: Vec<u32>,
-    words: usize,
 }
 
 impl Summaries {
@@ -788,7 +787,6 @@ impl Summaries {
             values: meta
                 .summaries
                 .map_or(Vec::new(), |r| r.empty().repeat(lists)),
-            words: meta.summaries.map_or(0, |r| r.layout.dims()),
         }
     }
 
@@ -797,7 +795,7 @@ impl Summaries {
         let list = list as usize;
         if let (Some(region), Some(rows)) = (&meta.summaries, self.rows.get_mut(list)) {
             *rows += 1;
-            let words = self.words;
+            let words = region.layout.dims();
             region.count(
                 &mut self.values[list * words..(list + 1) * words],
                 attributes,
@@ -811,7 +809,7 @@ impl Summaries {
         let Some(region) = meta.summaries else {
             return Ok(());
         };
-        let per_page = region.layout.capacity();
+        let (per_page, words) = (region.layout.capacity(), region.layout.dims());
         for index in 0..region.pages {
             let mut ws = rel.begin();
             let slot = ws.lock(region.first + index)?;
@@ -820,8 +818,7 @@ impl Summaries {
                 let list = index as usize * per_page + i;
                 if let Some((item, values)) = page.item_mut(&region.layout, i) {
                     item.rows = self.rows[list];
-                    values
-                        .copy_from_slice(&self.values[list * self.words..(list + 1) * self.words]);
+                    values.copy_from_slice(&self.values[list * words..(list + 1) * words]);
                 }
             }
         }

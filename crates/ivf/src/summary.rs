@@ -48,6 +48,25 @@ fn pair_bucket(a: u64, b: u64) -> usize {
     (mixed >> (64 - PAIR_BUCKETS.trailing_zeros())) as usize
 }
 
+/// Pairs among `paired` attributes.
+fn pair_count(paired: usize) -> usize {
+    paired * paired.saturating_sub(1) / 2
+}
+
+/// The pairs among the first `paired` attributes, in the order their counts are stored.
+fn pairs(paired: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..paired).flat_map(move |i| (i + 1..paired).map(move |j| (i, j)))
+}
+
+fn key_at(words: &[u32]) -> u64 {
+    words[0] as u64 | (words[1] as u64) << 32
+}
+
+fn set_key(words: &mut [u32], key: u64) {
+    words[0] = key as u32;
+    words[1] = (key >> 32) as u32;
+}
+
 /// Where the summary pages are: one item per list, in list order.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct SummaryRegion {
@@ -104,37 +123,21 @@ impl SummaryRegion {
     /// The values of a summary that has counted nothing.
     pub(crate) fn empty(&self) -> Vec<u32> {
         let mut values = vec![0; self.layout.dims()];
-        let singles = self.attributes * WORDS_PER_ATTRIBUTE;
+        let singles = self.singles();
         for part in values[..singles].chunks_exact_mut(WORDS_PER_ATTRIBUTE) {
             set_key(&mut part[BUCKETS..], u64::MAX);
         }
         values
     }
-}
 
-fn key_at(words: &[u32]) -> u64 {
-    words[0] as u64 | (words[1] as u64) << 32
-}
+    /// Words of the single attributes' part, before the pairs' part.
+    fn singles(&self) -> usize {
+        self.attributes * WORDS_PER_ATTRIBUTE
+    }
 
-fn set_key(words: &mut [u32], key: u64) {
-    words[0] = key as u32;
-    words[1] = (key >> 32) as u32;
-}
-
-/// Pairs among `paired` attributes.
-fn pair_count(paired: usize) -> usize {
-    paired * paired.saturating_sub(1) / 2
-}
-
-/// The pairs among the first `paired` attributes, in the order their counts are stored.
-fn pairs(paired: usize) -> impl Iterator<Item = (usize, usize)> {
-    (0..paired).flat_map(move |i| (i + 1..paired).map(move |j| (i, j)))
-}
-
-impl SummaryRegion {
     /// The attributes' part and the pairs' part of a summary's values.
     fn parts<'v>(&self, values: &'v [u32]) -> (&'v [u32], &'v [u32]) {
-        values.split_at((self.attributes * WORDS_PER_ATTRIBUTE).min(values.len()))
+        values.split_at(self.singles().min(values.len()))
     }
 
     /// Counts one row, whose attributes are stored as `stored`, into a summary's values
@@ -150,8 +153,7 @@ impl SummaryRegion {
                 Change::Remove => slot.saturating_sub(1),
             }
         };
-        let singles = (self.attributes * WORDS_PER_ATTRIBUTE).min(values.len());
-        let (singles, paired) = values.split_at_mut(singles);
+        let (singles, paired) = values.split_at_mut(self.singles().min(values.len()));
         for (part, key) in singles.chunks_exact_mut(WORDS_PER_ATTRIBUTE).zip(keys) {
             let Some(key) = key else { continue };
             step(&mut part[bucket(key)]);
