@@ -110,6 +110,18 @@ pub enum Test {
     AtMost(u64),
 }
 
+impl Test {
+    /// Whether some key from `least` to `greatest` (none if `least > greatest`) passes.
+    pub(crate) fn may_meet(&self, least: u64, greatest: u64) -> bool {
+        least <= greatest
+            && match self {
+                Test::AnyOf(keys) => keys.iter().any(|k| (least..=greatest).contains(k)),
+                Test::AtLeast(low) => greatest >= *low,
+                Test::AtMost(high) => least <= *high,
+            }
+    }
+}
+
 /// A conjunction of tests on attributes; a NULL attribute passes none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {

@@ -442,6 +442,29 @@ impl<H: ItemHeader, T: Element> ChainBuffer<H, T> {
         Some(self.pages.len() - 1)
     }
 
+    /// Orders the buffered items by `key` (equal keys keep their order) and refills the pages
+    /// with them; returns, for each item in the new order, its index in the old one and its
+    /// page among the buffered ones.
+    fn sort_by_key<K: Ord>(&mut self, key: impl Fn(&[T]) -> K) -> Vec<(usize, usize)> {
+        let mut items: Vec<(H, Vec<T>)> = Vec::new();
+        for page in &self.pages {
+            // Cannot fail: the pages were filled with this layout.
+            if let Ok(page_items) = page.items(&self.layout, INVALID_BLOCK) {
+                items.extend(page_items.iter().map(|(h, v)| (h, v.to_vec())));
+            }
+        }
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_cached_key(|&i| key(&items[i].1));
+        self.pages.clear();
+        order
+            .into_iter()
+            .map(|i| {
+                let (header, values) = &items[i];
+                (i, self.push(usize::MAX, *header, values).unwrap_or(0))
+            })
+            .collect()
+    }
+
     /// Writes the first `count` buffered pages as consecutive new blocks, linked in order, then
     /// links the run from the chain's last page; returns the run's first block. Until that
     /// last change the run is unreachable, so the chain is consistent after every commit;
@@ -547,6 +570,10 @@ struct ListBuffer {
     code_bytes: usize,
     /// A row's values as stored: the vector, then the attributes' bytes.
     row_values: Vec<f32>,
+    /// Attributes the rows are ordered by before their pages are written (0: none; pages
+    /// that keep key ranges skip best when rows alike share them, see [`crate::key_ranges`]).
+    ordered_by: usize,
+    dims: usize,
 }
 
 impl ListBuffer {
@@ -560,6 +587,12 @@ impl ListBuffer {
             pending_codes: Vec::new(),
             code_bytes: meta.dims as usize + meta.attribute_bytes(),
             row_values: Vec::new(),
+            ordered_by: if meta.layout.has_key_ranges() {
+                meta.attributes as usize
+            } else {
+                0
+            },
+            dims: meta.dims as usize,
         }
     }
 
@@ -604,6 +637,9 @@ impl ListBuffer {
     /// are known, adds the pending codes to the code pages and writes those, except a last
     /// page with room unless `finishing`.
     fn write_runs<R: Relation>(&mut self, rel: &R, finishing: bool) -> Result<()> {
+        if self.ordered_by > 0 {
+            self.order_by_attributes();
+        }
         let start = self.vectors.write_run(rel, self.vectors.pages.len())?;
         let Some(codes) = &mut self.codes else {
             return Ok(());
@@ -628,6 +664,31 @@ impl ListBuffer {
                 .is_some_and(|page| page.has_room(&codes.layout));
         codes.write_run(rel, codes.pages.len() - keep_last as usize)?;
         Ok(())
+    }
+
+    /// Orders the buffered rows (and their pending codes) by their attributes' keys, the first
+    /// attribute first, so that each page holds few distinct values and narrow key ranges.
+    fn order_by_attributes(&mut self) {
+        let (dims, attributes) = (self.dims, self.ordered_by);
+        let order = self.vectors.sort_by_key(|values| {
+            let stored: &[u8] = bytemuck::cast_slice(&values[dims.min(values.len())..]);
+            crate::attributes::stored_keys(stored, attributes).collect::<Vec<_>>()
+        });
+        if self.codes.is_none() {
+            return;
+        }
+        let code_bytes = self.code_bytes;
+        let (pending, codes) = (&self.pending, &self.pending_codes);
+        let mut sorted = Vec::with_capacity(pending.len());
+        let mut sorted_codes = Vec::with_capacity(codes.len());
+        for &(old, page) in &order {
+            if let Some(code) = pending.get(old) {
+                sorted.push(PendingCode { page, ..*code });
+                sorted_codes.extend_from_slice(&codes[old * code_bytes..(old + 1) * code_bytes]);
+            }
+        }
+        self.pending = sorted;
+        self.pending_codes = sorted_codes;
     }
 }
 

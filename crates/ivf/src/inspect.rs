@@ -155,7 +155,8 @@ impl CheckReport {
 /// their chains, item counts, finite vectors, unique tids, every item in its nearest list;
 /// with codes, that every row has exactly one code in its list's code chain, naming the page
 /// that holds the row, and that each code and its bound's terms are what the row's vector
-/// encodes to (any of these failing is an error: scans would miss or misorder the row). Reads every page; meant
+/// encodes to, and that each page's key ranges hold its rows' keys (any of these failing is an
+/// error: scans would miss or misorder the row). Reads every page; meant
 /// for tests and for a consistency-check SQL function.
 pub fn check<R: Relation>(rel: &R) -> Result<CheckReport> {
     let meta = Meta::read(rel)?;
@@ -338,6 +339,13 @@ fn walk_chain<R: Relation, H: ItemHeader, T: Element>(
 ) -> Result<()> {
     let mut chain = Chain::new(first);
     while let Some((block, page)) = chain.next_page(rel, kind)? {
+        // A range that leaves out a row's key would let a filtered scan skip that row.
+        if !page.key_ranges_hold(layout, block)? {
+            return Err(Error::corrupt(
+                block,
+                "the page's key ranges leave out a row's key",
+            ));
+        }
         visit(block, page.items(layout, block)?)?;
     }
     Ok(())

@@ -38,6 +38,7 @@ pub mod error;
 pub mod insert;
 pub mod inspect;
 pub mod item;
+mod key_ranges;
 pub mod kmeans;
 pub mod memory;
 pub mod meta;

@@ -14,7 +14,10 @@
 //! built since) adds a second word: the number of summary pages, one summary of its rows'
 //! attributes per list (see [`crate::summary`]); a version 3 index is read as one without
 //! summaries. Version 5 has the same words; its summaries also count pairs of attributes, and
-//! a version 4 index is read as one whose summaries do not.
+//! a version 4 index is read as one whose summaries do not. Version 6 has the same words; its
+//! list and code pages keep their rows' key ranges (see [`crate::key_ranges`]), and its build
+//! ordered each list's rows by their attributes; an index of version 3 to 5 is read with pages
+//! that keep none.
 //!
 //! Blocks: the meta page, the centroid pages, then (with codes) the quantiser pages and the
 //! code heads pages, then (version 4) the summary pages, then the list and code chains.
@@ -45,6 +48,9 @@ const VERSION_WITH_SUMMARIES: u32 = 4;
 /// The version of an index whose list summaries also count pairs of attributes (the same words
 /// as version 4).
 const VERSION_WITH_PAIRS: u32 = 5;
+/// The version of an index whose list and code pages keep their rows' key ranges (the same
+/// words as version 4).
+const VERSION_WITH_KEY_RANGES: u32 = 6;
 /// The version before codes, still read.
 const VERSION_WITHOUT_CODES: u32 = 1;
 /// Fixed words of the meta page (the dimension order follows).
@@ -110,8 +116,9 @@ pub(crate) struct CodeRegion {
 
 impl CodeRegion {
     /// The region of an index of `dims` and `lists` whose centroid pages end before `after`;
-    /// each code is followed by `extra` bytes of attributes.
-    fn new(dims: usize, extra: usize, lists: u32, after: BlockNumber) -> Option<CodeRegion> {
+    /// each code is followed by the stored bytes of `attributes` attributes, whose key ranges
+    /// the pages keep.
+    fn new(dims: usize, attributes: usize, lists: u32, after: BlockNumber) -> Option<CodeRegion> {
         let head_layout = Layout::headers_only();
         let quantizer_pages = Quantizer::pages(dims);
         Some(CodeRegion {
@@ -119,7 +126,7 @@ impl CodeRegion {
             quantizer_pages,
             heads: after + quantizer_pages,
             head_pages: lists.div_ceil(head_layout.capacity() as u32),
-            layout: Layout::new(dims + extra)?,
+            layout: Layout::with_key_ranges(dims + stored_bytes(attributes), attributes)?,
             head_layout,
         })
     }
@@ -153,9 +160,10 @@ impl Meta {
         }
         let extra = stored_bytes(attributes as usize);
         // Attributes ride in the values array after the vector: 4 bytes to an f32 slot.
-        let (Some(layout), Some(centroid_layout)) =
-            (Layout::new(dims + extra / 4), Layout::new(dims))
-        else {
+        let (Some(layout), Some(centroid_layout)) = (
+            Layout::with_key_ranges(dims + extra / 4, attributes as usize),
+            Layout::new(dims),
+        ) else {
             return Err(Error::TooManyDimensions {
                 dims,
                 max: MAX_DIMS,
@@ -168,7 +176,12 @@ impl Meta {
         }
         let centroid_pages = lists.div_ceil(centroid_layout.capacity() as u32);
         let codes = if codes {
-            let region = CodeRegion::new(dims, extra, lists, FIRST_CENTROID_BLOCK + centroid_pages);
+            let region = CodeRegion::new(
+                dims,
+                attributes as usize,
+                lists,
+                FIRST_CENTROID_BLOCK + centroid_pages,
+            );
             // Cannot fail: a code item is smaller than a list item.
             Some(region.ok_or(Error::TooManyDimensions {
                 dims,
@@ -200,6 +213,21 @@ impl Meta {
             codes,
             summaries,
         })
+    }
+
+    /// Makes the list and code layouts those of an index before version 6, whose pages keep no
+    /// key ranges.
+    fn without_key_ranges(&mut self) {
+        let items = self.layout.dims();
+        // Cannot fail: the same items fit better without the ranges.
+        if let Some(layout) = Layout::new(items) {
+            self.layout = layout;
+        }
+        if let Some(region) = &mut self.codes {
+            if let Some(layout) = Layout::new(region.layout.dims()) {
+                region.layout = layout;
+            }
+        }
     }
 
     /// Pages of list summaries (0: the index has none; see [`crate::summary`]).
@@ -270,6 +298,7 @@ impl Meta {
         let version = match (self.attributes, self.summaries) {
             (0, _) => VERSION,
             (_, None) => VERSION_WITH_ATTRIBUTES,
+            (_, Some(_)) if self.layout.has_key_ranges() => VERSION_WITH_KEY_RANGES,
             (_, Some(r)) if r.counts_pairs() => VERSION_WITH_PAIRS,
             (_, Some(_)) => VERSION_WITH_SUMMARIES,
         };
@@ -331,9 +360,10 @@ impl Meta {
         };
         let (fixed, codes, attributes) = match page.words()[1] {
             VERSION => (META_WORDS, code_flag()?, 0),
-            VERSION_WITH_ATTRIBUTES | VERSION_WITH_SUMMARIES | VERSION_WITH_PAIRS => {
-                (META_WORDS_V3, code_flag()?, page.words()[META_WORDS])
-            }
+            VERSION_WITH_ATTRIBUTES
+            | VERSION_WITH_SUMMARIES
+            | VERSION_WITH_PAIRS
+            | VERSION_WITH_KEY_RANGES => (META_WORDS_V3, code_flag()?, page.words()[META_WORDS]),
             VERSION_WITHOUT_CODES => (META_WORDS_V1, false, 0),
             _ => return Err(bad("unsupported index version; REINDEX it")),
         };
@@ -347,7 +377,10 @@ impl Meta {
                 .summaries
                 .and_then(|r| SummaryRegion::new(attributes as usize, meta.lists, r.first, false));
         }
-        let fixed = if version == VERSION_WITH_SUMMARIES || version == VERSION_WITH_PAIRS {
+        if version != VERSION_WITH_KEY_RANGES {
+            meta.without_key_ranges();
+        }
+        let fixed = if version >= VERSION_WITH_SUMMARIES && version <= VERSION_WITH_KEY_RANGES {
             let pages = meta.summaries.map_or(0, |r| r.pages);
             if page.words()[META_WORDS_V3] != pages {
                 return Err(bad("summary pages do not match the list count"));
@@ -416,7 +449,7 @@ mod tests {
     }
 
     #[test]
-    fn attributes_round_trip_as_version_5_with_summaries_and_widen_the_items() {
+    fn attributes_round_trip_as_version_6_with_summaries_and_widen_the_items() {
         let plain = Meta::new(64, 10, Metric::L2, true).unwrap();
         let mut meta = Meta::with_attributes(64, 10, Metric::L2, true, 2).unwrap();
         meta.order = Some((0..64).rev().collect());
@@ -425,12 +458,21 @@ mod tests {
         assert_eq!(meta.centroid_pages, plain.centroid_pages);
         let mut page = Page::zeroed();
         meta.write(&mut page);
-        assert_eq!(page.words()[1], VERSION_WITH_PAIRS);
+        assert_eq!(page.words()[1], VERSION_WITH_KEY_RANGES);
         assert_eq!(Meta::decode(&page), Ok(meta.clone()));
+        assert!(meta.layout.has_key_ranges() && meta.codes.unwrap().layout.has_key_ranges());
         let summaries = meta.summaries.unwrap();
         assert!(summaries.counts_pairs());
+        // Built before key ranges: version 5, read with pages that keep none.
+        let mut before_ranges = meta.clone();
+        before_ranges.without_key_ranges();
+        assert!(before_ranges.layout.capacity() >= meta.layout.capacity());
+        assert!(!before_ranges.layout.has_key_ranges());
+        before_ranges.write(&mut page);
+        assert_eq!(page.words()[1], VERSION_WITH_PAIRS);
+        assert_eq!(Meta::decode(&page), Ok(before_ranges.clone()));
         // Built before pair counts: version 4, read with the narrower summaries.
-        let mut before_pairs = meta.clone();
+        let mut before_pairs = before_ranges.clone();
         before_pairs.summaries = SummaryRegion::new(2, 10, summaries.first, false);
         before_pairs.write(&mut page);
         assert_eq!(page.words()[1], VERSION_WITH_SUMMARIES);
@@ -441,7 +483,7 @@ mod tests {
         page.words_mut()[META_WORDS_V3] += 1;
         assert!(Meta::decode(&page).is_err());
         // Built before summaries: version 3, read without them.
-        let mut older = meta.clone();
+        let mut older = before_ranges;
         older.summaries = None;
         older.write(&mut page);
         assert_eq!(page.words()[1], VERSION_WITH_ATTRIBUTES);

@@ -11,6 +11,8 @@
 //!             pd_special u16, pd_pagesize_version u16, pd_prune_xid u32
 //!  ours:      next block u32 (chain link), item count u16, page id u16 (kind + magic)
 //!  list page:       heap block u32, heap offset | flags << 16 (u32); f32 vector
+//!                   (with attributes, version 6: their key ranges before the headers, see
+//!                   the key_ranges module; the same on code pages)
 //!  centroid page:   first block of the list u32, insert block of the list u32; f32 centroid
 //!  code page:       the row's two words, its vector's block u32, the code's bound terms
 //!                   (radius f32, sum u32, square f32); one u8 per dimension
@@ -35,9 +37,11 @@ use std::ops::Range;
 
 use bytemuck::Pod;
 
+use crate::attributes::{stored_bytes, Filter};
 use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::error::{Error, Result};
 use crate::item::{ItemHeader, RowItem};
+use crate::key_ranges;
 
 /// Bytes per page; PostgreSQL's default `BLCKSZ`.
 pub const PAGE_SIZE: usize = 8192;
@@ -128,6 +132,10 @@ impl Element for u32 {}
 pub(crate) struct Layout<H, T> {
     dims: usize,
     capacity: usize,
+    /// Attributes whose key ranges the page keeps before the headers (0: none; see
+    /// [`crate::key_ranges`]); each item's values end with their stored bytes.
+    ranged: usize,
+    headers_at: usize,
     values_at: usize,
     kind: PhantomData<fn() -> (H, T)>,
 }
@@ -142,7 +150,8 @@ impl<H, T> Copy for Layout<H, T> {}
 
 impl<H, T> PartialEq for Layout<H, T> {
     fn eq(&self, other: &Self) -> bool {
-        (self.dims, self.capacity, self.values_at) == (other.dims, other.capacity, other.values_at)
+        (self.dims, self.capacity, self.ranged, self.values_at)
+            == (other.dims, other.capacity, other.ranged, other.values_at)
     }
 }
 
@@ -151,6 +160,7 @@ impl<H, T> std::fmt::Debug for Layout<H, T> {
         f.debug_struct("Layout")
             .field("dims", &self.dims)
             .field("capacity", &self.capacity)
+            .field("ranged", &self.ranged)
             .field("values_at", &self.values_at)
             .finish()
     }
@@ -159,10 +169,16 @@ impl<H, T> std::fmt::Debug for Layout<H, T> {
 impl<H: ItemHeader, T: Element> Layout<H, T> {
     /// The layout for `dims` values per item, if `dims > 0` and at least one item fits.
     pub(crate) fn new(dims: usize) -> Option<Self> {
-        if dims == 0 {
+        Self::with_key_ranges(dims, 0)
+    }
+
+    /// The same, the page keeping the key ranges of the `attributes` attributes stored at the
+    /// end of each item's values.
+    pub(crate) fn with_key_ranges(dims: usize, attributes: usize) -> Option<Self> {
+        if dims == 0 || stored_bytes(attributes) > dims * size_of::<T>() {
             return None;
         }
-        Self::fit(dims)
+        Self::fit(dims, attributes)
     }
 
     /// Items that are only a header (no values).
@@ -171,14 +187,17 @@ impl<H: ItemHeader, T: Element> Layout<H, T> {
         Layout {
             dims: 0,
             capacity,
+            ranged: 0,
+            headers_at: CONTENT_START,
             values_at: CONTENT_START + capacity * size_of::<H>(),
             kind: PhantomData,
         }
     }
 
-    fn fit(dims: usize) -> Option<Self> {
+    fn fit(dims: usize, ranged: usize) -> Option<Self> {
+        let headers_at = CONTENT_START + key_ranges::bytes(ranged);
         let fits = |n: usize| {
-            align_up(CONTENT_START + n * size_of::<H>()) + n * dims * size_of::<T>() <= PAGE_SIZE
+            align_up(headers_at + n * size_of::<H>()) + n * dims * size_of::<T>() <= PAGE_SIZE
         };
         if !fits(1) {
             return None;
@@ -191,7 +210,9 @@ impl<H: ItemHeader, T: Element> Layout<H, T> {
         Some(Layout {
             dims,
             capacity,
-            values_at: align_up(CONTENT_START + capacity * size_of::<H>()),
+            ranged,
+            headers_at,
+            values_at: align_up(headers_at + capacity * size_of::<H>()),
             kind: PhantomData,
         })
     }
@@ -211,6 +232,31 @@ impl<H: ItemHeader, T: Element> Layout<H, T> {
         self.dims * size_of::<T>()
     }
 
+    /// Whether pages of this layout keep key ranges.
+    pub(crate) fn has_key_ranges(&self) -> bool {
+        self.ranged > 0
+    }
+
+    /// The page's header and key ranges, to prefetch (empty without ranges).
+    pub(crate) fn key_ranges_prefetch(&self) -> Vec<Range<usize>> {
+        if self.has_key_ranges() {
+            vec![0..self.headers_at]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Where the key ranges lie on a page.
+    fn key_ranges(&self) -> Range<usize> {
+        CONTENT_START..self.headers_at
+    }
+
+    /// The stored attributes at the end of one item's values.
+    fn attributes_of<'v>(&self, values: &'v [T]) -> &'v [u8] {
+        let bytes: &[u8] = bytemuck::cast_slice(values);
+        &bytes[bytes.len() - stored_bytes(self.ranged)..]
+    }
+
     /// Byte ranges of a full page worth prefetching: the header lines and the first `bytes`
     /// of every item's values, adjacent ranges merged.
     pub(crate) fn prefetch_ranges(&self, bytes: usize) -> Vec<Range<usize>> {
@@ -219,7 +265,7 @@ impl<H: ItemHeader, T: Element> Layout<H, T> {
 
     /// The page's headers and bytes `within` of every item's values (clipped to the item).
     pub(crate) fn prefetch_ranges_within(&self, within: Range<usize>) -> Vec<Range<usize>> {
-        let headers = 0..CONTENT_START + self.capacity * size_of::<H>();
+        let headers = 0..self.headers_at + self.capacity * size_of::<H>();
         let mut ranges = Vec::with_capacity(self.capacity + 1);
         ranges.push(headers);
         let (skip, end) = (
@@ -376,7 +422,7 @@ impl Page {
         if count > layout.capacity {
             return Err(Error::corrupt(block, "item count exceeds the page"));
         }
-        let headers = &self.0[CONTENT_START..CONTENT_START + count * size_of::<H>()];
+        let headers = &self.0[layout.headers_at..layout.headers_at + count * size_of::<H>()];
         let values = &self.0[layout.values_at..layout.values_at + count * layout.item_bytes()];
         Ok(Items {
             headers: bytemuck::cast_slice(headers),
@@ -392,7 +438,7 @@ impl Page {
         count: usize,
     ) -> (&mut [H], &mut [T]) {
         let (front, back) = self.0.split_at_mut(layout.values_at);
-        let headers = &mut front[CONTENT_START..CONTENT_START + count * size_of::<H>()];
+        let headers = &mut front[layout.headers_at..layout.headers_at + count * size_of::<H>()];
         let values = &mut back[..count * layout.item_bytes()];
         (
             bytemuck::cast_slice_mut(headers),
@@ -420,7 +466,37 @@ impl Page {
         headers[count] = header;
         slots[count * layout.dims..].copy_from_slice(values);
         self.set_count(layout, count + 1);
+        if layout.has_key_ranges() {
+            key_ranges::widen(
+                &mut self.0[layout.key_ranges()],
+                layout.attributes_of(values),
+            );
+        }
         true
+    }
+
+    /// Whether a row of this page may pass `filter`, by its key ranges (true if the layout
+    /// keeps none).
+    pub(crate) fn may_pass<H: ItemHeader, T: Element>(
+        &self,
+        layout: &Layout<H, T>,
+        filter: &Filter,
+    ) -> bool {
+        key_ranges::may_pass(&self.0[layout.key_ranges()], filter)
+    }
+
+    /// Whether the key ranges hold every row's keys (true if the layout keeps none).
+    pub(crate) fn key_ranges_hold<H: ItemHeader, T: Element>(
+        &self,
+        layout: &Layout<H, T>,
+        block: BlockNumber,
+    ) -> Result<bool> {
+        let ranges = &self.0[layout.key_ranges()];
+        Ok(!layout.has_key_ranges()
+            || self
+                .items(layout, block)?
+                .iter()
+                .all(|(_, values)| key_ranges::hold(ranges, layout.attributes_of(values))))
     }
 
     /// Keeps only the items `keep` accepts, moving the last item into each gap; returns how
@@ -447,6 +523,15 @@ impl Page {
         // Clear what moved away, so the hole holds no stale tids.
         headers[count..].fill(H::zeroed());
         self.set_count(layout, count);
+        if layout.has_key_ranges() {
+            // The removed rows' keys may have been the bounds: the ranges narrow to the rest.
+            let mut ranges = vec![0; layout.key_ranges().len()];
+            let (_, values) = self.slots_mut(layout, count);
+            for item in values.chunks_exact(dims) {
+                key_ranges::widen(&mut ranges, layout.attributes_of(item));
+            }
+            self.0[layout.key_ranges()].copy_from_slice(&ranges);
+        }
         start - count
     }
 
@@ -614,6 +699,46 @@ mod tests {
         assert_eq!(left, vec![1, 2, 4, 5, 7, 8]);
         page.set_item_header(&layout, 0, row(42, 43));
         assert_eq!(page.items(&layout, 0).unwrap().headers[0], row(42, 43));
+    }
+
+    #[test]
+    fn key_ranges_widen_with_each_row_and_narrow_when_rows_go() {
+        use crate::attributes::{encode, int_key, Test};
+        // Two f32 values, then one attribute's stored bytes (4 f32 slots).
+        let layout = Layout::<RowItem, f32>::with_key_ranges(2 + 4, 1).unwrap();
+        assert!(layout.values_at >= CONTENT_START + 16 + layout.capacity * size_of::<RowItem>());
+        let mut page = list_page();
+        let with_key = |key: Option<i64>| {
+            let mut stored = Vec::new();
+            encode(&[key.map(int_key)], &mut stored);
+            let mut values = vec![0.5f32, 1.5];
+            values.extend(
+                stored
+                    .chunks_exact(4)
+                    .map(|b| f32::from_ne_bytes(b.try_into().unwrap())),
+            );
+            values
+        };
+        let is = |key: i64| Filter::new().and(0, Test::AnyOf(vec![int_key(key)]));
+        assert!(!page.may_pass(&layout, &is(5)), "an empty page");
+        for (i, key) in [Some(5), Some(9), None, Some(7)].into_iter().enumerate() {
+            assert!(page.push_item(&layout, row(i as u32, 1), &with_key(key)));
+        }
+        assert!(page.key_ranges_hold(&layout, 0).unwrap());
+        assert!(page.may_pass(&layout, &is(5)) && page.may_pass(&layout, &is(6)));
+        assert!(!page.may_pass(&layout, &is(4)) && !page.may_pass(&layout, &is(10)));
+        // Rows 0 and 1 held the bounds 5 and 9: the range narrows to 7.
+        page.retain_items(&layout, |h: RowItem, _| h.tid().block >= 2);
+        assert!(page.key_ranges_hold(&layout, 0).unwrap());
+        assert!(page.may_pass(&layout, &is(7)));
+        assert!(!page.may_pass(&layout, &is(5)) && !page.may_pass(&layout, &is(9)));
+        // A range a row's key falls outside of is what check reports.
+        page.0[CONTENT_START + 8..CONTENT_START + 16].copy_from_slice(&int_key(6).to_ne_bytes());
+        assert!(!page.key_ranges_hold(&layout, 0).unwrap());
+        assert!(
+            Layout::<RowItem, f32>::with_key_ranges(2, 1).is_none(),
+            "no room for the bytes"
+        );
     }
 
     #[test]

@@ -232,7 +232,7 @@ impl Scan {
             self.query.rescore(&self.searcher, start);
         }
         self.query.rank(n, start);
-        let mut candidates = std::mem::take(&mut self.heap).into_vec();
+        let mut candidates = Vec::new();
         let (searcher, query, filter) = (&self.searcher, &self.query, &self.filter);
         if let Some(codes) = &query.codes {
             // Codes give every row a bound; rows are finished as they reach the top.
@@ -245,7 +245,7 @@ impl Scan {
             )?;
             self.probed += n;
             self.found.add(found);
-            self.heap = BinaryHeap::from(candidates);
+            self.heap.extend(candidates);
             return Ok(());
         }
         // Rows likely to be asked for soon get exact scores; the rest may stop early at the
@@ -264,13 +264,13 @@ impl Scan {
                     rel.prefetch(next.first, prefetch);
                 }
             }
-            let (mut rows, mut matched) = (0, 0);
-            searcher.scan_list(
+            let mut matched = 0;
+            let rows = searcher.scan_list(
                 rel,
                 probe.first,
                 prefetch,
+                filter,
                 |block, item, vector, attributes| {
-                    rows += 1;
                     if !filter.matches(attributes) {
                         return;
                     }
@@ -299,8 +299,10 @@ impl Scan {
         }
         self.probed += n;
         self.found.add(found);
-        // Heapify is O(n); only the rows actually pulled pay O(log n) each.
-        self.heap = BinaryHeap::from(candidates);
+        // Extending heapifies the whole (O(n)) or sifts up the new rows, whichever is cheaper:
+        // a deep scan probes a few lists at a time into a heap that has grown large; only the
+        // rows actually pulled pay O(log n) each.
+        self.heap.extend(candidates);
         Ok(())
     }
 }

@@ -210,6 +210,9 @@ pub struct Searcher {
     /// What of a list page to prefetch when a filter reads every row's attributes but scores
     /// only the rows that pass: the attributes (empty without them).
     filtered_prefetch: Vec<Range<usize>>,
+    /// What of the next list page a filtered scan prefetches where pages keep key ranges: the
+    /// header and the ranges.
+    ranges_prefetch: Vec<Range<usize>>,
     /// The codes, if the index has them.
     codes: Option<Codes>,
 }
@@ -254,6 +257,7 @@ impl Searcher {
             } else {
                 Vec::new()
             },
+            ranges_prefetch: meta.layout.key_ranges_prefetch(),
             filtered_prefetch: match meta.attribute_bytes() {
                 0 => Vec::new(),
                 bytes => {
@@ -287,7 +291,8 @@ impl Searcher {
         size_of::<Searcher>()
             + self.centroids.len() * size_of::<f32>()
             + self.firsts.len() * size_of::<BlockNumber>()
-            + (self.prefetch.len() + self.filtered_prefetch.len()) * size_of::<Range<usize>>()
+            + (self.prefetch.len() + self.filtered_prefetch.len() + self.ranges_prefetch.len())
+                * size_of::<Range<usize>>()
             + self.codes.as_ref().map_or(0, |codes| {
                 // The quantiser's offset and step per dimension, and each code chain's head.
                 self.meta.dims as usize * 2 * size_of::<f32>()
@@ -324,27 +329,34 @@ impl Searcher {
                     rel.prefetch(next.first, &self.prefetch);
                 }
             }
-            self.scan_list(rel, probe.first, &self.prefetch, |_, item, vector, _| {
-                let score = self.score(&query.vector, item, vector, worst);
-                if score.total_cmp(&worst).is_gt() {
-                    return;
-                }
-                // Only a candidate that may beat the current k-th needs its tid decoded.
-                let candidate = Neighbor {
-                    tid: item.tid(),
-                    score,
-                };
-                if heap.len() < k {
-                    heap.push(candidate);
-                } else if let Some(mut top) = heap.peek_mut() {
-                    if candidate < *top {
-                        *top = candidate;
+            let everything = Filter::new();
+            self.scan_list(
+                rel,
+                probe.first,
+                &self.prefetch,
+                &everything,
+                |_, item, vector, _| {
+                    let score = self.score(&query.vector, item, vector, worst);
+                    if score.total_cmp(&worst).is_gt() {
+                        return;
                     }
-                }
-                if heap.len() == k {
-                    worst = heap.peek().map_or(f32::INFINITY, |n| n.score);
-                }
-            })?;
+                    // Only a candidate that may beat the current k-th needs its tid decoded.
+                    let candidate = Neighbor {
+                        tid: item.tid(),
+                        score,
+                    };
+                    if heap.len() < k {
+                        heap.push(candidate);
+                    } else if let Some(mut top) = heap.peek_mut() {
+                        if candidate < *top {
+                            *top = candidate;
+                        }
+                    }
+                    if heap.len() == k {
+                        worst = heap.peek().map_or(f32::INFINITY, |n| n.score);
+                    }
+                },
+            )?;
         }
         Ok(heap.into_sorted_vec())
     }
@@ -452,13 +464,13 @@ impl Searcher {
             if let Some(next) = probes.get(i + 1) {
                 rel.prefetch(next.code_first, prefetch);
             }
-            let (mut rows, before) = (0, out.len());
-            self.scan_codes(rel, probe.code_first, |item, code, attributes| {
-                rows += 1;
-                if filter.matches(attributes) {
-                    out.push(Reverse(Candidate::of_code(query, item, code)));
-                }
-            })?;
+            let before = out.len();
+            let rows =
+                self.scan_codes(rel, probe.code_first, filter, |item, code, attributes| {
+                    if filter.matches(attributes) {
+                        out.push(Reverse(Candidate::of_code(query, item, code)));
+                    }
+                })?;
             found.add_list(rows, out.len() - before);
         }
         Ok(found)
@@ -490,50 +502,76 @@ impl Searcher {
     }
 
     /// Calls `visit(item, code, attributes)` for every item of one code chain, a page at a
-    /// time, asking the relation to prefetch each next page while the current one is scored.
+    /// time, asking the relation to prefetch each next page while the current one is scored,
+    /// and skipping the pages whose key ranges no row passing `filter` fits; returns the rows of
+    /// the chain, skipped ones included.
     pub(crate) fn scan_codes<R: Relation>(
         &self,
         rel: &R,
         first: BlockNumber,
+        filter: &Filter,
         mut visit: impl FnMut(CodeItem, &[u8], &[u8]),
-    ) -> Result<()> {
+    ) -> Result<usize> {
         let (Some(region), Some(codes)) = (self.meta.codes, &self.codes) else {
-            return Ok(());
+            return Ok(0);
         };
+        let mut rows = 0;
         let mut chain = Chain::new(first);
         while let Some((block, page)) = chain.next_page(rel, PageKind::Code)? {
             if chain.peek() != INVALID_BLOCK {
                 rel.prefetch(chain.peek(), &codes.prefetch);
             }
-            for (item, values) in page.items(&region.layout, block)?.iter() {
-                let (code, attributes) = self.meta.split_code(values);
-                visit(item, code, attributes);
+            let items = page.items(&region.layout, block)?;
+            rows += items.len();
+            if filter.is_empty() || page.may_pass(&region.layout, filter) {
+                for (item, values) in items.iter() {
+                    let (code, attributes) = self.meta.split_code(values);
+                    visit(item, code, attributes);
+                }
             }
         }
-        Ok(())
+        Ok(rows)
     }
 
     /// Calls `visit(block, item, vector, attributes)` for every item of one list, a page at a
     /// time, asking the relation to prefetch `prefetch` of each next page while the current one
-    /// is scored.
+    /// is scored, and skipping the pages whose key ranges no row passing `filter` fits; returns
+    /// the rows of the list, skipped ones included.
     pub(crate) fn scan_list<R: Relation>(
         &self,
         rel: &R,
         first: BlockNumber,
         prefetch: &[Range<usize>],
+        filter: &Filter,
         mut visit: impl FnMut(BlockNumber, RowItem, &[f32], &[u8]),
-    ) -> Result<()> {
+    ) -> Result<usize> {
+        // With key ranges, most pages a filter reads are skipped: only the next page's ranges
+        // are prefetched, and a page that may pass has the rest prefetched once it is known to.
+        let ranged = !filter.is_empty() && self.meta.layout.has_key_ranges();
+        let next = if ranged && !prefetch.is_empty() {
+            &self.ranges_prefetch[..]
+        } else {
+            prefetch
+        };
+        let mut rows = 0;
         let mut chain = Chain::new(first);
         while let Some((block, page)) = chain.next_page(rel, PageKind::List)? {
-            if chain.peek() != INVALID_BLOCK && !prefetch.is_empty() {
-                rel.prefetch(chain.peek(), prefetch);
+            if chain.peek() != INVALID_BLOCK && !next.is_empty() {
+                rel.prefetch(chain.peek(), next);
             }
-            for (item, values) in page.items(&self.meta.layout, block)?.iter() {
-                let (vector, attributes) = self.meta.split_row(values);
-                visit(block, item, vector, attributes);
+            let items = page.items(&self.meta.layout, block)?;
+            rows += items.len();
+            if filter.is_empty() || page.may_pass(&self.meta.layout, filter) {
+                if ranged {
+                    crate::page::prefetch_into_cache(page.as_bytes().as_ptr(), prefetch);
+                }
+                for (item, values) in items.iter() {
+                    let (vector, attributes) = self.meta.split_row(values);
+                    visit(block, item, vector, attributes);
+                }
             }
         }
-        Ok(())
+        Ok(rows)
     }
 }
 
