@@ -87,9 +87,10 @@ pub unsafe extern "C-unwind" fn amrescan(
 fn report(scan: Option<Scan>) {
     if let Some(scan) = scan {
         pgrx::debug1!(
-            "fashrec_ivf scan: {} lists probed ({} ruled out by their summaries, unread), {} rows rescored",
+            "fashrec_ivf scan: {} lists probed ({} ruled out by their summaries, unread), {} pages of them ruled out by their key ranges, {} rows rescored",
             scan.lists_probed(),
             scan.lists_skipped(),
+            scan.pages_skipped(),
             scan.rows_rescored()
         );
     }

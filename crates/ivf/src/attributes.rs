@@ -185,15 +185,17 @@ impl Filter {
     }
 }
 
+/// One row's attributes as stored, for tests.
+#[cfg(test)]
+pub(crate) fn encoded(values: &[Option<u64>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode(values, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn stored(values: &[Option<u64>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        encode(values, &mut out);
-        out
-    }
 
     #[test]
     fn keys_keep_the_order_of_their_values() {
@@ -223,7 +225,7 @@ mod tests {
 
     #[test]
     fn filters_check_every_test_and_reject_nulls() {
-        let row = stored(&[Some(bytes_key(b"men")), Some(int_key(120)), None]);
+        let row = encoded(&[Some(bytes_key(b"men")), Some(int_key(120)), None]);
         assert_eq!(row.len(), stored_bytes(3));
         let men = Filter::new().and(
             0,
@@ -245,6 +247,6 @@ mod tests {
             "NULL passes no test"
         );
         assert!(Filter::new().matches(&row));
-        assert!(stored(&[]).is_empty());
+        assert!(encoded(&[]).is_empty());
     }
 }

@@ -67,13 +67,7 @@ pub(crate) fn may_pass(ranges: &[u8], filter: &Filter) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attributes::{encode, int_key, Test};
-
-    fn stored(values: &[Option<u64>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        encode(values, &mut out);
-        out
-    }
+    use crate::attributes::{encoded as stored, int_key, Test};
 
     #[test]
     fn ranges_hold_what_was_added_and_pass_only_filters_it_may_meet() {

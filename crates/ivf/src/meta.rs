@@ -380,7 +380,7 @@ impl Meta {
         if version != VERSION_WITH_KEY_RANGES {
             meta.without_key_ranges();
         }
-        let fixed = if version >= VERSION_WITH_SUMMARIES && version <= VERSION_WITH_KEY_RANGES {
+        let fixed = if (VERSION_WITH_SUMMARIES..=VERSION_WITH_KEY_RANGES).contains(&version) {
             let pages = meta.summaries.map_or(0, |r| r.pages);
             if page.words()[META_WORDS_V3] != pages {
                 return Err(bad("summary pages do not match the list count"));

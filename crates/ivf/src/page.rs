@@ -240,7 +240,7 @@ impl<H: ItemHeader, T: Element> Layout<H, T> {
     /// The page's header and key ranges, to prefetch (empty without ranges).
     pub(crate) fn key_ranges_prefetch(&self) -> Vec<Range<usize>> {
         if self.has_key_ranges() {
-            vec![0..self.headers_at]
+            std::iter::once(0..self.headers_at).collect()
         } else {
             Vec::new()
         }
@@ -703,14 +703,13 @@ mod tests {
 
     #[test]
     fn key_ranges_widen_with_each_row_and_narrow_when_rows_go() {
-        use crate::attributes::{encode, int_key, Test};
+        use crate::attributes::{encoded, int_key, Test};
         // Two f32 values, then one attribute's stored bytes (4 f32 slots).
         let layout = Layout::<RowItem, f32>::with_key_ranges(2 + 4, 1).unwrap();
         assert!(layout.values_at >= CONTENT_START + 16 + layout.capacity * size_of::<RowItem>());
         let mut page = list_page();
         let with_key = |key: Option<i64>| {
-            let mut stored = Vec::new();
-            encode(&[key.map(int_key)], &mut stored);
+            let stored = encoded(&[key.map(int_key)]);
             let mut values = vec![0.5f32, 1.5];
             values.extend(
                 stored

@@ -219,6 +219,12 @@ impl Scan {
         self.found.skipped
     }
 
+    /// Pages so far of the lists read that their key ranges ruled out unread (see
+    /// [`crate::key_ranges`]).
+    pub fn pages_skipped(&self) -> usize {
+        self.found.pages_skipped
+    }
+
     /// Rows so far whose score was finished by reading their vector (with codes, every row
     /// returned and those whose bound came close).
     pub fn rows_rescored(&self) -> usize {
@@ -265,7 +271,7 @@ impl Scan {
                 }
             }
             let mut matched = 0;
-            let rows = searcher.scan_list(
+            let read = searcher.scan_list(
                 rel,
                 probe.first,
                 prefetch,
@@ -295,7 +301,7 @@ impl Scan {
                     }))
                 },
             )?;
-            found.add_list(rows, matched);
+            found.add_list(read, matched);
         }
         self.probed += n;
         self.found.add(found);

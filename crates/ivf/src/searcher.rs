@@ -77,11 +77,15 @@ pub(crate) struct Yield {
     pub(crate) matched: usize,
     pub(crate) barren: usize,
     pub(crate) skipped: usize,
+    /// Pages of the lists read that their key ranges ruled out unread.
+    pub(crate) pages_skipped: usize,
 }
 
 impl Yield {
-    /// Counts one list of `rows` rows of which `matched` passed.
-    pub(crate) fn add_list(&mut self, rows: usize, matched: usize) {
+    /// Counts one list of `rows` rows of which `matched` passed, as [`Searcher::scan_list`]
+    /// read it.
+    pub(crate) fn add_list(&mut self, (rows, pages_skipped): (usize, usize), matched: usize) {
+        self.pages_skipped += pages_skipped;
         if matched == 0 {
             self.barren += 1;
         } else {
@@ -101,6 +105,7 @@ impl Yield {
         self.matched += other.matched;
         self.barren += other.barren;
         self.skipped += other.skipped;
+        self.pages_skipped += other.pages_skipped;
     }
 }
 
@@ -465,13 +470,13 @@ impl Searcher {
                 rel.prefetch(next.code_first, prefetch);
             }
             let before = out.len();
-            let rows =
+            let read =
                 self.scan_codes(rel, probe.code_first, filter, |item, code, attributes| {
                     if filter.matches(attributes) {
                         out.push(Reverse(Candidate::of_code(query, item, code)));
                     }
                 })?;
-            found.add_list(rows, out.len() - before);
+            found.add_list(read, out.len() - before);
         }
         Ok(found)
     }
@@ -504,18 +509,18 @@ impl Searcher {
     /// Calls `visit(item, code, attributes)` for every item of one code chain, a page at a
     /// time, asking the relation to prefetch each next page while the current one is scored,
     /// and skipping the pages whose key ranges no row passing `filter` fits; returns the rows of
-    /// the chain, skipped ones included.
+    /// the chain (skipped ones included) and the pages skipped.
     pub(crate) fn scan_codes<R: Relation>(
         &self,
         rel: &R,
         first: BlockNumber,
         filter: &Filter,
         mut visit: impl FnMut(CodeItem, &[u8], &[u8]),
-    ) -> Result<usize> {
+    ) -> Result<(usize, usize)> {
         let (Some(region), Some(codes)) = (self.meta.codes, &self.codes) else {
-            return Ok(0);
+            return Ok((0, 0));
         };
-        let mut rows = 0;
+        let (mut rows, mut skipped) = (0, 0);
         let mut chain = Chain::new(first);
         while let Some((block, page)) = chain.next_page(rel, PageKind::Code)? {
             if chain.peek() != INVALID_BLOCK {
@@ -528,15 +533,17 @@ impl Searcher {
                     let (code, attributes) = self.meta.split_code(values);
                     visit(item, code, attributes);
                 }
+            } else {
+                skipped += 1;
             }
         }
-        Ok(rows)
+        Ok((rows, skipped))
     }
 
     /// Calls `visit(block, item, vector, attributes)` for every item of one list, a page at a
     /// time, asking the relation to prefetch `prefetch` of each next page while the current one
     /// is scored, and skipping the pages whose key ranges no row passing `filter` fits; returns
-    /// the rows of the list, skipped ones included.
+    /// the rows of the list (skipped ones included) and the pages skipped.
     pub(crate) fn scan_list<R: Relation>(
         &self,
         rel: &R,
@@ -544,7 +551,7 @@ impl Searcher {
         prefetch: &[Range<usize>],
         filter: &Filter,
         mut visit: impl FnMut(BlockNumber, RowItem, &[f32], &[u8]),
-    ) -> Result<usize> {
+    ) -> Result<(usize, usize)> {
         // With key ranges, most pages a filter reads are skipped: only the next page's ranges
         // are prefetched, and a page that may pass has the rest prefetched once it is known to.
         let ranged = !filter.is_empty() && self.meta.layout.has_key_ranges();
@@ -553,7 +560,7 @@ impl Searcher {
         } else {
             prefetch
         };
-        let mut rows = 0;
+        let (mut rows, mut skipped) = (0, 0);
         let mut chain = Chain::new(first);
         while let Some((block, page)) = chain.next_page(rel, PageKind::List)? {
             if chain.peek() != INVALID_BLOCK && !next.is_empty() {
@@ -569,9 +576,11 @@ impl Searcher {
                     let (vector, attributes) = self.meta.split_row(values);
                     visit(block, item, vector, attributes);
                 }
+            } else {
+                skipped += 1;
             }
         }
-        Ok(rows)
+        Ok((rows, skipped))
     }
 }
 

@@ -294,13 +294,7 @@ pub(crate) fn apply<R: Relation>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attributes::{bytes_key, encode, int_key};
-
-    fn row(values: &[Option<u64>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        encode(values, &mut out);
-        out
-    }
+    use crate::attributes::{bytes_key, encoded as row, int_key};
 
     #[test]
     fn a_summary_passes_what_its_rows_may_pass_and_nothing_it_never_counted() {

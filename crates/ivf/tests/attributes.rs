@@ -330,3 +330,68 @@ fn a_filtered_scan_returns_its_first_ten_rows_in_order() {
         );
     }
 }
+
+#[test]
+fn a_filtered_scan_skips_the_pages_of_a_list_without_a_passing_row() {
+    // One list of 600 rows, the categories interleaved: the build orders the list's rows by
+    // category, so a page holds one or two categories and a scan for one of five reads about a
+    // fifth of the pages. An insert widens its page's ranges; a vacuum narrows them.
+    for codes in BOTH {
+        let mut lcg = Lcg(5);
+        let rows = lcg.clustered(600, DIMS, 1);
+        let opts = BuildOptions {
+            attributes: 1,
+            ..options(1, Metric::L2, codes)
+        };
+        let category = |i: usize| int_key((i % 5) as i64);
+        let rel = build_with(&rows, opts, |i| vec![Some(category(i))]);
+        let scan_of = |query: &[f32], categories: &[i64]| {
+            let keys = categories.iter().map(|&c| int_key(c)).collect();
+            let mut scan = Scan::new(&rel, query, ScanOptions::new(1))
+                .expect("scan")
+                .with_filter(Filter::new().and(0, Test::AnyOf(keys)))
+                .expect("filter");
+            let mut found = Vec::new();
+            while let Some(n) = scan.next(&rel).expect("next") {
+                found.push(n.tid);
+            }
+            (found, scan.pages_skipped())
+        };
+        let (found, skipped) = scan_of(&rows[0], &[2]);
+        let expected: HashSet<Tid> = (0..600).filter(|i| i % 5 == 2).map(tid).collect();
+        assert_eq!(
+            found.iter().copied().collect::<HashSet<_>>(),
+            expected,
+            "{codes:?}"
+        );
+        // A scan with codes reads the code chain's pages, else the list's.
+        let report = check(&rel).expect("check");
+        let pages = report
+            .code_pages
+            .max(report.list_pages * (report.code_pages == 0) as u64);
+        let pages = pages as usize;
+        assert!(
+            skipped * 10 >= pages * 7,
+            "{codes:?}: {skipped} of {pages} pages skipped"
+        );
+        let new = tid(5000);
+        insert_with_attributes(&rel, new, &rows[0], &[Some(int_key(2))]).expect("insert");
+        let (found, _) = scan_of(&rows[0], &[2]);
+        assert_eq!(found.len(), 121, "{codes:?}: the insert widened its page");
+        assert!(check(&rel).expect("check").is_clean(), "{codes:?}");
+        let (_, twos_and_threes) = scan_of(&rows[0], &[2, 3]);
+        bulk_delete(&rel, &mut |t: Tid| t == new || expected.contains(&t)).expect("vacuum");
+        let (found, skipped) = scan_of(&rows[0], &[2, 3]);
+        let threes: HashSet<Tid> = (0..600).filter(|i| i % 5 == 3).map(tid).collect();
+        assert_eq!(
+            found.into_iter().collect::<HashSet<_>>(),
+            threes,
+            "{codes:?}"
+        );
+        assert!(
+            skipped > twos_and_threes,
+            "{codes:?}: the pages of twos narrowed ({twos_and_threes} then {skipped} skipped)"
+        );
+        assert!(check(&rel).expect("check").is_clean(), "{codes:?}");
+    }
+}
