@@ -264,10 +264,11 @@ impl Scan {
         let probes =
             searcher.lists_to_read(rel, filter, &query.probes[start..start + n], &mut found)?;
         let prefetch = searcher.list_prefetch(!filter.is_empty());
+        let lookahead = searcher.lookahead(filter, prefetch);
         for (i, probe) in probes.iter().enumerate() {
             if let Some(next) = probes.get(i + 1) {
-                if !prefetch.is_empty() {
-                    rel.prefetch(next.first, prefetch);
+                if !lookahead.is_empty() {
+                    rel.prefetch(next.first, lookahead);
                 }
             }
             let mut matched = 0;

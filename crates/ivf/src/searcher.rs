@@ -215,8 +215,8 @@ pub struct Searcher {
     /// What of a list page to prefetch when a filter reads every row's attributes but scores
     /// only the rows that pass: the attributes (empty without them).
     filtered_prefetch: Vec<Range<usize>>,
-    /// What of the next list page a filtered scan prefetches where pages keep key ranges: the
-    /// header and the ranges.
+    /// What of the next list or code page a filtered scan prefetches where pages keep key
+    /// ranges: the header and the ranges (the same bytes on both kinds of page).
     ranges_prefetch: Vec<Range<usize>>,
     /// The codes, if the index has them.
     codes: Option<Codes>,
@@ -286,6 +286,26 @@ impl Searcher {
         }
     }
 
+    /// Whether a scan with `filter` tests pages' key ranges and skips some pages unread.
+    fn skips_pages(&self, filter: &Filter) -> bool {
+        !filter.is_empty() && self.meta.layout.has_key_ranges()
+    }
+
+    /// What of a page to prefetch before it is known whether the scan reads it: `whole`, or
+    /// where a filter tests key ranges (and skips most pages), only the header and the ranges;
+    /// a page that may pass has the rest prefetched then.
+    pub(crate) fn lookahead<'a>(
+        &'a self,
+        filter: &Filter,
+        whole: &'a [Range<usize>],
+    ) -> &'a [Range<usize>] {
+        if self.skips_pages(filter) && !whole.is_empty() {
+            &self.ranges_prefetch
+        } else {
+            whole
+        }
+    }
+
     /// The index's parameters.
     pub fn meta(&self) -> &Meta {
         &self.meta
@@ -328,13 +348,13 @@ impl Searcher {
         // rejected against it without touching the heap.
         let mut worst = f32::INFINITY;
         let ranked = &query.probes[..probes];
+        let everything = Filter::new();
         for (i, probe) in ranked.iter().enumerate() {
             if let Some(next) = ranked.get(i + 1) {
                 if !self.prefetch.is_empty() {
                     rel.prefetch(next.first, &self.prefetch);
                 }
             }
-            let everything = Filter::new();
             self.scan_list(
                 rel,
                 probe.first,
@@ -465,9 +485,10 @@ impl Searcher {
             .map_or(&[][..], |codes| &codes.prefetch[..]);
         let mut found = Yield::default();
         let probes = self.lists_to_read(rel, filter, probes, &mut found)?;
+        let lookahead = self.lookahead(filter, prefetch);
         for (i, probe) in probes.iter().enumerate() {
             if let Some(next) = probes.get(i + 1) {
-                rel.prefetch(next.code_first, prefetch);
+                rel.prefetch(next.code_first, lookahead);
             }
             let before = out.len();
             let read =
@@ -520,15 +541,22 @@ impl Searcher {
         let (Some(region), Some(codes)) = (self.meta.codes, &self.codes) else {
             return Ok((0, 0));
         };
+        let (ranged, lookahead) = (
+            self.skips_pages(filter),
+            self.lookahead(filter, &codes.prefetch),
+        );
         let (mut rows, mut skipped) = (0, 0);
         let mut chain = Chain::new(first);
         while let Some((block, page)) = chain.next_page(rel, PageKind::Code)? {
             if chain.peek() != INVALID_BLOCK {
-                rel.prefetch(chain.peek(), &codes.prefetch);
+                rel.prefetch(chain.peek(), lookahead);
             }
             let items = page.items(&region.layout, block)?;
             rows += items.len();
             if filter.is_empty() || page.may_pass(&region.layout, filter) {
+                if ranged {
+                    crate::page::prefetch_into_cache(page.as_bytes().as_ptr(), &codes.prefetch);
+                }
                 for (item, values) in items.iter() {
                     let (code, attributes) = self.meta.split_code(values);
                     visit(item, code, attributes);
@@ -552,14 +580,7 @@ impl Searcher {
         filter: &Filter,
         mut visit: impl FnMut(BlockNumber, RowItem, &[f32], &[u8]),
     ) -> Result<(usize, usize)> {
-        // With key ranges, most pages a filter reads are skipped: only the next page's ranges
-        // are prefetched, and a page that may pass has the rest prefetched once it is known to.
-        let ranged = !filter.is_empty() && self.meta.layout.has_key_ranges();
-        let next = if ranged && !prefetch.is_empty() {
-            &self.ranges_prefetch[..]
-        } else {
-            prefetch
-        };
+        let (ranged, next) = (self.skips_pages(filter), self.lookahead(filter, prefetch));
         let (mut rows, mut skipped) = (0, 0);
         let mut chain = Chain::new(first);
         while let Some((block, page)) = chain.next_page(rel, PageKind::List)? {
