@@ -183,6 +183,19 @@ def test_scans_stay_right_when_the_buffers_they_remember_are_reused():
         cluster.remove()
 
 
+def scanned_with_report(conn, sql, params):
+    """The rows of an index scan (probes 1, index scans forced) and its DEBUG1 report."""
+    notices = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+    conn.execute("SET enable_seqscan = off; SET enable_bitmapscan = off; SET fashrec_ivf.probes = 1")
+    conn.execute("SET client_min_messages = debug1")
+    found = conn.execute(sql, params).fetchall()
+    conn.execute("RESET client_min_messages")
+    scans = [n for n in notices if n.startswith("fashrec_ivf scan")]
+    assert scans, notices
+    return found, scans[-1]
+
+
 def test_a_list_with_both_values_but_never_in_one_row_is_not_read(dburl):
     """A list's summary counts which pairs of filter values occur together in a row: near the
     query, one list holds men's sneakers and women's bags, the other men's bags; asked for men's
@@ -199,17 +212,12 @@ def test_a_list_with_both_values_but_never_in_one_row_is_not_read(dburl):
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO pairs VALUES (%s, %s, %s, %s)", rows)
         conn.execute("CREATE INDEX pairs_v ON pairs USING fashrec_ivf (v, gender, category) WITH (lists = 2)")
-        notices = []
-        conn.add_notice_handler(lambda d: notices.append(d.message_primary))
-        conn.execute("SET enable_seqscan = off; SET enable_bitmapscan = off; SET fashrec_ivf.probes = 1")
-        conn.execute("SET client_min_messages = debug1")
         query = vec([5] + [0] * (DIMS - 1))
-        found = conn.execute("SELECT gender, category FROM pairs WHERE gender = 'men' AND category = 'Bag' "
-                             "ORDER BY v <-> %s LIMIT 10", (query,)).fetchall()
-        conn.execute("RESET client_min_messages")
+        found, report = scanned_with_report(
+            conn, "SELECT gender, category FROM pairs WHERE gender = 'men' AND category = 'Bag' "
+                  "ORDER BY v <-> %s LIMIT 10", (query,))
         assert found == [("men", "Bag")] * 10
-        scans = [n for n in notices if n.startswith("fashrec_ivf scan")]
-        assert scans and "2 lists probed (1 ruled out by their summaries, unread)" in scans[-1], scans
+        assert "2 lists probed (1 ruled out by their summaries, unread)" in report, report
 
 
 def test_a_scan_skips_the_pages_of_a_list_that_hold_no_passing_row(dburl):
@@ -225,17 +233,10 @@ def test_a_scan_skips_the_pages_of_a_list_that_hold_no_passing_row(dburl):
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO paged VALUES (%s, %s, %s)", rows)
         conn.execute("CREATE INDEX paged_v ON paged USING fashrec_ivf (v, category) WITH (lists = 1)")
-        notices = []
-        conn.add_notice_handler(lambda d: notices.append(d.message_primary))
-        conn.execute("SET enable_seqscan = off; SET enable_bitmapscan = off; SET fashrec_ivf.probes = 1")
 
         def bags(query):
-            conn.execute("SET client_min_messages = debug1")
-            found = conn.execute("SELECT id, category FROM paged WHERE category = 'Bag' "
-                                 "ORDER BY v <-> %s LIMIT 10", (vec(query),)).fetchall()
-            conn.execute("RESET client_min_messages")
-            scans = [n for n in notices if n.startswith("fashrec_ivf scan")]
-            return found, scans[-1]
+            return scanned_with_report(conn, "SELECT id, category FROM paged WHERE category = 'Bag' "
+                                             "ORDER BY v <-> %s LIMIT 10", (vec(query),))
 
         query = [0.0] * DIMS
         found, report = bags(query)

@@ -59,7 +59,7 @@ pub(crate) fn stored_keys(
 
 /// Word `i` of a row's stored attributes (0: the NULL bits; `a + 1`: attribute `a`'s key).
 #[inline]
-fn stored_word(stored: &[u8], i: usize) -> Option<u64> {
+pub(crate) fn stored_word(stored: &[u8], i: usize) -> Option<u64> {
     stored
         .get(i * 8..i * 8 + 8)
         .and_then(|b| b.try_into().ok())

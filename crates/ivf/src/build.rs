@@ -442,10 +442,11 @@ impl<H: ItemHeader, T: Element> ChainBuffer<H, T> {
         Some(self.pages.len() - 1)
     }
 
-    /// Orders the buffered items by `key` (equal keys keep their order) and refills the pages
-    /// with them; returns, for each item in the new order, its index in the old one and its
-    /// page among the buffered ones.
-    fn sort_by_key<K: Ord>(&mut self, key: impl Fn(&[T]) -> K) -> Vec<(usize, usize)> {
+    /// Orders the buffered items by the keys of the attributes whose ranges the pages keep, the
+    /// first attribute first (equal keys keep their order), and refills the pages with them, so
+    /// that each page holds few distinct values and narrow key ranges; returns, for each item
+    /// in the new order, its index in the old one and its page among the buffered ones.
+    fn order_by_attributes(&mut self) -> Vec<(usize, usize)> {
         let mut items: Vec<(H, Vec<T>)> = Vec::new();
         for page in &self.pages {
             // Cannot fail: the pages were filled with this layout.
@@ -454,7 +455,7 @@ impl<H: ItemHeader, T: Element> ChainBuffer<H, T> {
             }
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
-        order.sort_by_cached_key(|&i| key(&items[i].1));
+        order.sort_by_cached_key(|&i| self.layout.keys_of(&items[i].1));
         self.pages.clear();
         order
             .into_iter()
@@ -570,10 +571,6 @@ struct ListBuffer {
     code_bytes: usize,
     /// A row's values as stored: the vector, then the attributes' bytes.
     row_values: Vec<f32>,
-    /// Attributes the rows are ordered by before their pages are written (0: none; pages
-    /// that keep key ranges skip best when rows alike share them, see [`crate::key_ranges`]).
-    ordered_by: usize,
-    dims: usize,
 }
 
 impl ListBuffer {
@@ -587,12 +584,6 @@ impl ListBuffer {
             pending_codes: Vec::new(),
             code_bytes: meta.dims as usize + meta.attribute_bytes(),
             row_values: Vec::new(),
-            ordered_by: if meta.layout.has_key_ranges() {
-                meta.attributes as usize
-            } else {
-                0
-            },
-            dims: meta.dims as usize,
         }
     }
 
@@ -637,7 +628,8 @@ impl ListBuffer {
     /// are known, adds the pending codes to the code pages and writes those, except a last
     /// page with room unless `finishing`.
     fn write_runs<R: Relation>(&mut self, rel: &R, finishing: bool) -> Result<()> {
-        if self.ordered_by > 0 {
+        // Pages that keep key ranges are skipped best when rows alike share them.
+        if self.vectors.layout.has_key_ranges() {
             self.order_by_attributes();
         }
         let start = self.vectors.write_run(rel, self.vectors.pages.len())?;
@@ -666,14 +658,10 @@ impl ListBuffer {
         Ok(())
     }
 
-    /// Orders the buffered rows (and their pending codes) by their attributes' keys, the first
-    /// attribute first, so that each page holds few distinct values and narrow key ranges.
+    /// Orders the buffered rows by their attributes' keys (see
+    /// [`ChainBuffer::order_by_attributes`]), and their pending codes the same.
     fn order_by_attributes(&mut self) {
-        let (dims, attributes) = (self.dims, self.ordered_by);
-        let order = self.vectors.sort_by_key(|values| {
-            let stored: &[u8] = bytemuck::cast_slice(&values[dims.min(values.len())..]);
-            crate::attributes::stored_keys(stored, attributes).collect::<Vec<_>>()
-        });
+        let order = self.vectors.order_by_attributes();
         if self.codes.is_none() {
             return;
         }

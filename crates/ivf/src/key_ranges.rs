@@ -10,7 +10,7 @@
 //! u64. An all-zero area is the empty range (least `u64::MAX`, greatest 0), which no test
 //! passes, as a page without rows: a freshly initialised page needs nothing written.
 
-use crate::attributes::{stored_keys, Filter};
+use crate::attributes::{stored_keys, stored_word, Filter};
 
 /// Bytes the ranges of `attributes` attributes take on a page.
 pub(crate) fn bytes(attributes: usize) -> usize {
@@ -19,12 +19,7 @@ pub(crate) fn bytes(attributes: usize) -> usize {
 
 /// The least and the greatest key of attribute `attribute` (least > greatest: no key).
 fn range(ranges: &[u8], attribute: usize) -> (u64, u64) {
-    let word = |i: usize| {
-        ranges
-            .get(i * 8..i * 8 + 8)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u64::from_ne_bytes)
-    };
+    let word = |i: usize| stored_word(ranges, i).unwrap_or(0);
     (!word(2 * attribute), word(2 * attribute + 1))
 }
 
@@ -49,7 +44,10 @@ pub(crate) fn widen(ranges: &mut [u8], stored: &[u8]) {
 pub(crate) fn hold(ranges: &[u8], stored: &[u8]) -> bool {
     let attributes = ranges.len() / 16;
     stored_keys(stored, attributes).enumerate().all(|(a, key)| {
-        key.is_none_or(|key| (range(ranges, a).0..=range(ranges, a).1).contains(&key))
+        key.is_none_or(|key| {
+            let (least, greatest) = range(ranges, a);
+            (least..=greatest).contains(&key)
+        })
     })
 }
 

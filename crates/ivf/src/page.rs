@@ -37,7 +37,7 @@ use std::ops::Range;
 
 use bytemuck::Pod;
 
-use crate::attributes::{stored_bytes, Filter};
+use crate::attributes::{stored_bytes, stored_keys, Filter};
 use crate::block::{BlockNumber, INVALID_BLOCK};
 use crate::error::{Error, Result};
 use crate::item::{ItemHeader, RowItem};
@@ -255,6 +255,11 @@ impl<H: ItemHeader, T: Element> Layout<H, T> {
     fn attributes_of<'v>(&self, values: &'v [T]) -> &'v [u8] {
         let bytes: &[u8] = bytemuck::cast_slice(values);
         &bytes[bytes.len() - stored_bytes(self.ranged)..]
+    }
+
+    /// The keys of the attributes whose ranges the page keeps, from one item's values.
+    pub(crate) fn keys_of(&self, values: &[T]) -> Vec<Option<u64>> {
+        stored_keys(self.attributes_of(values), self.ranged).collect()
     }
 
     /// Byte ranges of a full page worth prefetching: the header lines and the first `bytes`
