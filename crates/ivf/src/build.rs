@@ -28,6 +28,7 @@ use crate::metric::{Metric, L2_CHUNK};
 use crate::page::{Element, Layout, Page, PageKind, PAGE_SIZE};
 use crate::parallel::{default_threads, map_chunks};
 use crate::quantizer::{CodeTerms, Quantizer};
+use crate::row_order::RowOrder;
 use crate::storage::{Relation, WriteSet};
 use crate::summary::Change;
 
@@ -302,6 +303,7 @@ impl Builder {
             }
         }
         let summaries = Summaries::new(&self.meta);
+        let row_order = RowOrder::new(self.meta.attributes as usize);
         let codes = self.meta.has_codes();
         let batch_rows = batch_rows(dims);
         let fixed = loading_memory(dims, lists, 0, codes);
@@ -321,6 +323,7 @@ impl Builder {
             scratch: self.scratch,
             buffers,
             summaries,
+            row_order,
             quantizer,
             code: Vec::with_capacity(dims),
             run_pages,
@@ -442,11 +445,12 @@ impl<H: ItemHeader, T: Element> ChainBuffer<H, T> {
         Some(self.pages.len() - 1)
     }
 
-    /// Orders the buffered items by the keys of the attributes whose ranges the pages keep, the
-    /// first attribute first (equal keys keep their order), and refills the pages with them, so
-    /// that each page holds few distinct values and narrow key ranges; returns, for each item
-    /// in the new order, its index in the old one and its page among the buffered ones.
-    fn order_by_attributes(&mut self) -> Vec<(usize, usize)> {
+    /// Orders the buffered items by the keys of the attributes whose ranges the pages keep, in
+    /// the order of `attributes` (see [`crate::row_order`]; equal keys keep their order), and
+    /// refills the pages with them, so that each page holds few distinct values and narrow key
+    /// ranges; returns, for each item in the new order, its index in the old one and its page
+    /// among the buffered ones.
+    fn order_by_attributes(&mut self, attributes: &[usize]) -> Vec<(usize, usize)> {
         let mut items: Vec<(H, Vec<T>)> = Vec::new();
         for page in &self.pages {
             // Cannot fail: the pages were filled with this layout.
@@ -455,7 +459,13 @@ impl<H: ItemHeader, T: Element> ChainBuffer<H, T> {
             }
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
-        order.sort_by_cached_key(|&i| self.layout.keys_of(&items[i].1));
+        order.sort_by_cached_key(|&i| {
+            let keys = self.layout.keys_of(&items[i].1);
+            attributes
+                .iter()
+                .filter_map(|&a| keys.get(a).copied())
+                .collect::<Vec<_>>()
+        });
         self.pages.clear();
         order
             .into_iter()
@@ -587,12 +597,14 @@ impl ListBuffer {
         }
     }
 
-    /// Adds a row and, with codes, its code and terms; writes the buffered runs first when
-    /// the row's page would exceed `run_pages`.
+    /// Adds a row and, with codes, its code and terms; writes the buffered runs first (rows in
+    /// `order`) when the row's page would exceed `run_pages`.
+    #[allow(clippy::too_many_arguments)]
     fn push<R: Relation>(
         &mut self,
         rel: &R,
         run_pages: usize,
+        order: &RowOrder,
         row: RowItem,
         vector: &[f32],
         attributes: &[u8],
@@ -603,7 +615,7 @@ impl ListBuffer {
         let page = match self.vectors.push(run_pages, row, &values) {
             Some(page) => page,
             None => {
-                self.write_runs(rel, false)?;
+                self.write_runs(rel, false, order)?;
                 // Cannot fail: the buffer is empty now.
                 self.vectors.push(run_pages, row, &values).unwrap_or(0)
             }
@@ -624,13 +636,18 @@ impl ListBuffer {
         Ok(())
     }
 
-    /// Writes the buffered vector pages as a run; then, now that the blocks of their vectors
-    /// are known, adds the pending codes to the code pages and writes those, except a last
-    /// page with room unless `finishing`.
-    fn write_runs<R: Relation>(&mut self, rel: &R, finishing: bool) -> Result<()> {
+    /// Writes the buffered vector pages as a run, rows in `order` where pages keep key
+    /// ranges; then, now that the blocks of their vectors are known, adds the pending codes to
+    /// the code pages and writes those, except a last page with room unless `finishing`.
+    fn write_runs<R: Relation>(
+        &mut self,
+        rel: &R,
+        finishing: bool,
+        order: &RowOrder,
+    ) -> Result<()> {
         // Pages that keep key ranges are skipped best when rows alike share them.
         if self.vectors.layout.has_key_ranges() {
-            self.order_by_attributes();
+            self.order_by_attributes(&order.attributes());
         }
         let start = self.vectors.write_run(rel, self.vectors.pages.len())?;
         let Some(codes) = &mut self.codes else {
@@ -660,8 +677,8 @@ impl ListBuffer {
 
     /// Orders the buffered rows by their attributes' keys (see
     /// [`ChainBuffer::order_by_attributes`]), and their pending codes the same.
-    fn order_by_attributes(&mut self) {
-        let order = self.vectors.order_by_attributes();
+    fn order_by_attributes(&mut self, attributes: &[usize]) {
+        let order = self.vectors.order_by_attributes(attributes);
         if self.codes.is_none() {
             return;
         }
@@ -695,6 +712,8 @@ pub struct Loader<'r, R: Relation> {
     scratch: Vec<f32>,
     buffers: Vec<ListBuffer>,
     summaries: Summaries,
+    /// The order rows are stored in, from the keys seen so far.
+    row_order: RowOrder,
     quantizer: Option<Quantizer>,
     code: Vec<u8>,
     /// List pages a list may buffer before they are written (what the memory budget allows).
@@ -746,6 +765,7 @@ impl<R: Relation> Loader<'_, R> {
             let row = &self.batch[i * dims..(i + 1) * dims];
             let attributes = &self.batch_attributes[i * stored..(i + 1) * stored];
             self.summaries.count(&self.meta, list, attributes);
+            self.row_order.count(attributes);
             let code = match &self.quantizer {
                 Some(quantizer) => {
                     let terms = quantizer.encode(row, &mut self.code);
@@ -756,6 +776,7 @@ impl<R: Relation> Loader<'_, R> {
             self.buffers[list as usize].push(
                 self.rel,
                 self.run_pages,
+                &self.row_order,
                 self.batch_items[i],
                 row,
                 attributes,
@@ -777,7 +798,7 @@ impl<R: Relation> Loader<'_, R> {
         let mut heads = Vec::with_capacity(self.buffers.len());
         let mut code_heads = Vec::with_capacity(self.buffers.len());
         for buffer in &mut self.buffers {
-            buffer.write_runs(self.rel, true)?;
+            buffer.write_runs(self.rel, true, &self.row_order)?;
             heads.push(buffer.vectors.finish(self.rel)?);
             if let Some(codes) = &mut buffer.codes {
                 code_heads.push(codes.finish(self.rel)?);

@@ -2,9 +2,9 @@
 //! rows (NULLs left out), kept between our page fields and the item headers of the list and
 //! code pages of an index with attributes (on-disk version 6). A filtered scan tests them
 //! before it reads a page's rows and skips the page if no row can pass. The build stores each
-//! list's rows ordered by their attributes, so a page holds few distinct values: asked for men's
-//! bags, a scan of a list that also holds women's bags and men's shoes reads only the pages of
-//! men's bags. Rows inserted later only widen their page's ranges; a vacuum narrows them again.
+//! list's rows ordered by their attributes (see [`crate::row_order`]), so a page holds few
+//! distinct values: asked for men's bags, a scan of a list that also holds women's bags and
+//! men's shoes reads only the pages of men's bags. Rows inserted later only widen their page's ranges; a vacuum narrows them again.
 //!
 //! Stored per attribute: the least key inverted (`!least`), then the greatest, native-endian
 //! u64. An all-zero area is the empty range (least `u64::MAX`, greatest 0), which no test

@@ -47,6 +47,7 @@ pub mod page;
 mod parallel;
 mod quantizer;
 mod rng;
+mod row_order;
 pub mod scan;
 pub mod searcher;
 pub mod storage;
