@@ -94,13 +94,14 @@ pub struct Scan {
 }
 
 impl Scan {
-    /// Prepares a scan on an open searcher: ranks the lists; no list is read yet.
+    /// Prepares a scan on an open searcher; no list is read yet, and the lists are ranked by
+    /// the first [`Scan::next`].
     pub fn with_searcher(
         searcher: Arc<Searcher>,
         query: &[f32],
         options: ScanOptions,
     ) -> Result<Scan> {
-        let query = Query::new(&searcher, query, options.probes.max(1) as usize)?;
+        let query = Query::unscored(&searcher, query)?;
         Ok(Scan {
             searcher,
             query,
@@ -141,8 +142,19 @@ impl Scan {
 
     /// The next row, or `None` when `max_probes` lists are exhausted.
     pub fn next<R: Relation>(&mut self, rel: &R) -> Result<Option<Neighbor>> {
+        let probes = self.options.probes.max(1) as usize;
+        if !self.query.is_scored() {
+            // A filtered scan reads past `probes` lists (barren ones do not count), so it
+            // scores every centroid exactly at once instead of stopping early and again later.
+            let exact = if self.filter.is_empty() {
+                probes
+            } else {
+                usize::MAX
+            };
+            self.query.score(&self.searcher, exact);
+        }
         let lists = self.query.probes.len();
-        let probes = (self.options.probes.max(1) as usize).min(lists);
+        let probes = probes.min(lists);
         let limit = (self.options.max_probes as usize).clamp(probes, lists);
         // Deeper rows need more lists for the same recall (see `lists_for_depth`): probe
         // them before returning a row they might beat.

@@ -620,13 +620,44 @@ impl Query {
     /// Prepares the query and scores the centroids: exactly for the `best` nearest lists, and
     /// for the others only far enough to know that they rank after those.
     pub(crate) fn new(searcher: &Searcher, query: &[f32], best: usize) -> Result<Query> {
-        let dims = searcher.meta.dims as usize;
-        let mut vector = Vec::with_capacity(dims);
+        let mut prepared = Query::unscored(searcher, query)?;
+        prepared.score(searcher, best);
+        Ok(prepared)
+    }
+
+    /// Prepares the query; no centroid is scored yet (see [`Query::score`]).
+    pub(crate) fn unscored(searcher: &Searcher, query: &[f32]) -> Result<Query> {
+        let mut vector = Vec::with_capacity(searcher.meta.dims as usize);
         searcher.meta.prepare(query, &mut vector)?;
+        let codes = searcher
+            .codes
+            .as_ref()
+            .map(|codes| codes.quantizer.query(&vector));
+        Ok(Query {
+            vector,
+            probes: Vec::new(),
+            codes,
+            exact_for: 0,
+        })
+    }
+
+    /// Whether the centroids have been scored.
+    pub(crate) fn is_scored(&self) -> bool {
+        !self.probes.is_empty()
+    }
+
+    /// Scores the centroids: exactly for the `best` nearest lists (all of them if `best` is
+    /// at least their number), and for the others only far enough to know that they rank
+    /// after those.
+    pub(crate) fn score(&mut self, searcher: &Searcher, best: usize) {
+        let dims = searcher.meta.dims as usize;
+        let vector = &self.vector;
         let mut probes = Vec::with_capacity(searcher.firsts.len());
         // The `best` lowest scores so far; a centroid scoring above the worst of them cannot
         // be among the best, and its scoring may stop early.
-        let mut bounds: BinaryHeap<Ordered> = BinaryHeap::with_capacity(best + 1);
+        let bounded = best < searcher.firsts.len();
+        let mut bounds: BinaryHeap<Ordered> =
+            BinaryHeap::with_capacity(best.min(probes.capacity()) + 1);
         for (list, (centroid, &first)) in searcher
             .centroids
             .chunks_exact(dims)
@@ -637,8 +668,8 @@ impl Query {
                 Some(worst) if bounds.len() >= best => worst.0,
                 _ => f32::INFINITY,
             };
-            let score = (searcher.scorer)(&vector, centroid, bound);
-            if best > 0 && score.total_cmp(&bound).is_le() {
+            let score = (searcher.scorer)(vector, centroid, bound);
+            if bounded && best > 0 && score.total_cmp(&bound).is_le() {
                 bounds.push(Ordered(score));
                 if bounds.len() > best {
                     bounds.pop();
@@ -655,16 +686,8 @@ impl Query {
                     .unwrap_or(INVALID_BLOCK),
             });
         }
-        let codes = searcher
-            .codes
-            .as_ref()
-            .map(|codes| codes.quantizer.query(&vector));
-        Ok(Query {
-            vector,
-            probes,
-            codes,
-            exact_for: best,
-        })
+        self.probes = probes;
+        self.exact_for = if bounded { best } else { self.probes.len() };
     }
 
     /// Orders the `n` best lists from position `from` on, nearest first; the rest stay
