@@ -7,7 +7,7 @@ filter under the planner's own plan beside the other plan (index scans off, or o
 
 One warm connection; the products are spread over the catalog (every category, so most are
 not bags); calls alternate between the two forms product by product, `rounds` times over, and
-each form's p50 and p99 are of all its calls. The plain query's plan is read from EXPLAIN and
+each form's p50, p99 and mean are of all its calls. The plain query's plan is read from EXPLAIN and
 timed the same way against the plan the planner did not choose.
 """
 import argparse
@@ -28,8 +28,9 @@ def timed(conn, sql, args):
 
 
 def summary(ms):
+    """p50, p99 and mean: a plan's cost to a busy server is its mean, tail included."""
     ms = sorted(ms)
-    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))], statistics.fmean(ms)
 
 
 def main():
@@ -75,15 +76,16 @@ def main():
     print(f"index {index[1]}; lists {info[0]}, rows {info[1]}, filter columns {info[2]}, "
           f"summary pages {info[3]}; fashrec_ivf.probes {probes}")
     print(f"{args.products} products x {args.rounds} rounds, alternated\n")
-    print("| call | p50 ms | p99 ms |\n|---|---:|---:|")
+    print("| call | p50 ms | p99 ms | mean ms |\n|---|---:|---:|---:|")
     for name, ms in {**times, **{f"plain SQL, {k} ({chosen if k.startswith('planner') else 'not ' + chosen})": v
                                  for k, v in plain.items()}}.items():
-        p50, p99 = summary(ms)
-        print(f"| {name} | {p50:.2f} | {p99:.2f} |")
+        p50, p99, mean = summary(ms)
+        print(f"| {name} | {p50:.2f} | {p99:.2f} | {mean:.2f} |")
     unfiltered, filtered = (summary(ms)[0] for ms in times.values())
-    chosen_ms, other_ms = (summary(ms)[0] for ms in plain.values())
+    (chosen_p50, _, chosen_mean), (other_p50, _, other_mean) = (summary(ms) for ms in plain.values())
     print(f"\nfiltered / unfiltered p50: {filtered / unfiltered:.2f}x; the planner chose the {chosen} "
-          f"plan, {other_ms / chosen_ms:.2f}x as fast as the other")
+          f"plan, {other_p50 / chosen_p50:.2f}x as fast as the other at p50, {other_mean / chosen_mean:.2f}x "
+          "in mean")
 
 if __name__ == "__main__":
     main()
