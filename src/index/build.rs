@@ -17,6 +17,8 @@ const PHASE_CLUSTERING: i64 = 3;
 const PHASE_LOADING: i64 = 4;
 
 /// What the heap-scan callback of each pass works on.
+// One per CREATE INDEX, on the stack of the build: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Pass<'r> {
     Sample(Option<Builder>),
     Load(Loader<'r, PgRelation>),

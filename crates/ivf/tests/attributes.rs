@@ -331,6 +331,16 @@ fn a_filtered_scan_returns_its_first_ten_rows_in_order() {
     }
 }
 
+/// The pages a scan of every list reads: the code chains' with codes, else the lists'.
+fn scanned_pages(rel: &MemoryRelation) -> usize {
+    let report = check(rel).expect("check");
+    if report.code_pages > 0 {
+        report.code_pages as usize
+    } else {
+        report.list_pages as usize
+    }
+}
+
 #[test]
 fn a_filtered_scan_skips_the_pages_of_a_list_without_a_passing_row() {
     // One list of 600 rows, the categories interleaved: the build orders the list's rows by
@@ -364,12 +374,7 @@ fn a_filtered_scan_skips_the_pages_of_a_list_without_a_passing_row() {
             expected,
             "{codes:?}"
         );
-        // A scan with codes reads the code chain's pages, else the list's.
-        let report = check(&rel).expect("check");
-        let pages = report
-            .code_pages
-            .max(report.list_pages * (report.code_pages == 0) as u64);
-        let pages = pages as usize;
+        let pages = scanned_pages(&rel);
         assert!(
             skipped * 10 >= pages * 7,
             "{codes:?}: {skipped} of {pages} pages skipped"
@@ -424,10 +429,7 @@ fn the_build_orders_rows_by_the_attribute_with_most_keys_first() {
             found += 1;
         }
         assert_eq!(found, 60, "{codes:?}");
-        let report = check(&rel).expect("check");
-        let pages = report
-            .code_pages
-            .max(report.list_pages * (report.code_pages == 0) as u64) as usize;
+        let pages = scanned_pages(&rel);
         let read = pages - scan.pages_skipped();
         assert!(
             read * 10 <= pages + 20,
