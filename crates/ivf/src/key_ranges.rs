@@ -4,7 +4,8 @@
 //! before it reads a page's rows and skips the page if no row can pass. The build stores each
 //! list's rows ordered by their attributes (see [`crate::row_order`]), so a page holds few
 //! distinct values: asked for men's bags, a scan of a list that also holds women's bags and
-//! men's shoes reads only the pages of men's bags. Rows inserted later only widen their page's ranges; a vacuum narrows them again.
+//! men's shoes reads only the pages of men's bags. Rows inserted later only widen their page's
+//! ranges; a vacuum narrows them again.
 //!
 //! Stored per attribute: the least key inverted (`!least`), then the greatest, native-endian
 //! u64. An all-zero area is the empty range (least `u64::MAX`, greatest 0), which no test

@@ -8,7 +8,8 @@
 //! comes first: its filters are the most selective, and they are the ones whose pages must be
 //! contiguous, while a filter on a column of a few values (a gender) passes a large share of
 //! the pages anyway. Measured on 784-d Fashion-MNIST, a category (10 values, filter 10%) after
-//! id % 4: 4928 queries per second, first: 6783 (examples/filtered_index.rs). An attribute with
+//! id % 4: 4928 queries per second, first: 6783 (examples/filtered_index.rs as committed, and
+//! with its first two attributes swapped; bench/sql/filtered.md). An attribute with
 //! more than [`MANY_KEYS`] distinct keys (a price) comes last: ordered first, it would leave the
 //! others no runs at all.
 

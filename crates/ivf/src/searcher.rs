@@ -657,7 +657,7 @@ impl Query {
         // be among the best, and its scoring may stop early.
         let bounded = best < searcher.firsts.len();
         let mut bounds: BinaryHeap<Ordered> =
-            BinaryHeap::with_capacity(best.min(probes.capacity()) + 1);
+            BinaryHeap::with_capacity(if bounded { best + 1 } else { 0 });
         for (list, (centroid, &first)) in searcher
             .centroids
             .chunks_exact(dims)
